@@ -1,0 +1,79 @@
+"""labelscope: the home page (Overview) and the entry point ``streamlit run app.py``.
+
+    streamlit run app.py -- --dataset data/demo      # or LABELSCOPE_DATASET=...
+"""
+import plotly.express as px
+import streamlit as st
+
+from labelscope.summary import class_balance, imbalance_ratio, summarize
+from labelscope.ui import frame
+from labelscope.ui import cache
+
+settings = frame("Overview", icon=":material/dashboard:")
+st.title("Overview")
+
+manifest = cache.manifest(settings)
+if manifest.errors:
+    st.error("This dataset cannot be used as it is:")
+    st.dataframe(manifest.problems_frame(), hide_index=True, width="stretch")
+    st.stop()
+
+summary = summarize(manifest)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Images", f"{summary.images:,}")
+c2.metric("People" if manifest.layout == "mask" else "Groups", f"{summary.groups:,}")
+c3.metric("Classes", summary.classes)
+c4.metric("Validation warnings", summary.warnings)
+
+st.subheader("Class balance")
+attrs = manifest.attributes
+tabs = st.tabs([a.replace("_", " ") for a in attrs])
+for tab, attr in zip(tabs, attrs):
+    with tab:
+        bal = class_balance(manifest, attr)
+        fig = px.bar(bal, x="value", y="images", text="images", hover_data={"share": ":.1%"})
+        fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=None)
+        st.plotly_chart(fig, key=f"balance_{attr}", width="stretch")
+        st.caption(f"Largest / smallest class: {imbalance_ratio(bal):.1f}x")
+
+st.subheader("Images")
+feats = cache.features(settings)
+if feats is None:
+    st.info("No scan yet: the scan decodes every image once and caches its size, colours, "
+            "quality and thumbnail in the workspace.")
+    if st.button("Scan", key="overview.scan", type="primary"):
+        from labelscope.scan import scan_dataset
+
+        bar = st.progress(0.0, text="Scanning…")
+
+        def _progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Scanned {done:,} / {total:,} images")
+
+        result = scan_dataset(settings.dataset, settings.workspace, layout=settings.layout,
+                              workers=settings.workers, progress=_progress, manifest=manifest)
+        cache.clear()
+        st.success(f"Scanned {result.total:,} images in {result.seconds:.1f} s "
+                   f"({result.unreadable} unreadable).")
+        st.rerun()
+else:
+    ok = feats[feats["error"] == ""]
+    s1, s2 = st.columns(2)
+    with s1:
+        fig = px.scatter(ok, x="width", y="height", opacity=0.5, title="Image size (px)",
+                         render_mode="webgl", hover_data=["image_id"])
+        fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
+        st.plotly_chart(fig, key="sizes", width="stretch")
+    with s2:
+        fig = px.histogram(ok.assign(kb=ok["file_size"] / 1024), x="kb", nbins=40, title="File size (KiB)")
+        fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
+        st.plotly_chart(fig, key="filesizes", width="stretch")
+    bad = feats.loc[feats["error"] != "", ["image_id", "error"]]
+    if len(bad):
+        st.warning(f"{len(bad)} unreadable image(s): they stay in the dataset table but no feature exists for them.")
+        st.dataframe(bad, hide_index=True, width="stretch", key="unreadable")
+
+st.subheader("Validation problems")
+if manifest.problems:
+    st.dataframe(manifest.problems_frame(), hide_index=True, width="stretch", key="problems")
+else:
+    st.success("No validation problems.")

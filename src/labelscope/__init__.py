@@ -1,0 +1,41 @@
+"""labelscope: look into an image-classification dataset, find its wrong labels, fix them
+with people in the loop, and train on the fixed labels.
+
+The public façade is flat and imports heavy internals lazily (``import labelscope`` is cheap)::
+
+    import labelscope as ls
+    m = ls.load_dataset("data/demo")
+    ls.scan_dataset("data/demo", ".labelscope")
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# name -> "module:attribute"; a later stage adds its entry point here.
+_FACADE = {
+    "Settings": "labelscope.config:Settings",
+    "Workspace": "labelscope.workspace:Workspace",
+    "Manifest": "labelscope.dataset:Manifest",
+    "Problem": "labelscope.dataset:Problem",
+    "DatasetError": "labelscope.dataset:DatasetError",
+    "load_dataset": "labelscope.dataset:load_dataset",
+    "check_dataset": "labelscope.dataset:check_dataset",
+    "make_demo": "labelscope.demo:make_demo",
+    "scan_dataset": "labelscope.scan:scan_dataset",
+    "load_features": "labelscope.scan:load_features",
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _FACADE.get(name)
+    if target is None:
+        raise AttributeError(f"module 'labelscope' has no attribute {name!r}")
+    mod, attr = target.split(":")
+    return getattr(importlib.import_module(mod), attr)
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_FACADE))

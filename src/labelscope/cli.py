@@ -1,0 +1,44 @@
+"""The ``labelscope`` command. Each command group lives in ``labelscope.commands.<name>``.
+
+A command module exposes ``register(subparsers)``, which adds its parser(s) and sets
+``func`` (a callable taking the parsed args and returning an exit code). Modules import heavy
+libraries inside their handlers so ``labelscope --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+COMMAND_MODULES = ("check", "demo", "scan")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labelscope",
+        description="Look into an image-classification dataset, find wrong labels, fix them, train on them.",
+    )
+    parser.add_argument("--version", action="version", version=f"labelscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"labelscope.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted; work finished so far is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``labelscope`` command group; see ``labelscope.cli``."""

@@ -1,0 +1,33 @@
+"""Arguments and helpers shared by command modules."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..config import Settings
+
+
+def add_dataset_args(p: argparse.ArgumentParser, *, workspace: bool = True) -> None:
+    """``DATASET`` (folder, or the CSV file) plus ``--layout`` and ``--workspace``."""
+    p.add_argument("dataset", metavar="DATASET", help="dataset folder, or the CSV file for the CSV layout")
+    p.add_argument("--layout", default="auto", choices=["auto", "mask", "folder", "csv"])
+    if workspace:
+        p.add_argument("--workspace", metavar="WS", default=None,
+                       help="workspace folder (default: .labelscope/ in the dataset's folder)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings.build(args.dataset, workspace=getattr(args, "workspace", None),
+                          layout=getattr(args, "layout", None), workers=getattr(args, "workers", None))
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def fail(msg: str, code: int = 1) -> int:
+    print(f"labelscope: error: {msg}", file=sys.stderr)
+    return code

@@ -1,0 +1,59 @@
+"""Dataset ingestion: a layout on disk -> the Manifest (one row per image).
+
+>>> m = load_dataset("data/demo")          # layout detected: mask, folder or csv
+>>> m.df.head(); [str(p) for p in m.problems]
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .base import IMAGE_EXTENSIONS, DatasetError, Manifest, Problem
+from .folder import is_folder_layout, load_folder
+from .manifest import load_csv_manifest
+from .mask import is_mask_layout, load_mask
+
+LAYOUTS = ("auto", "mask", "folder", "csv")
+
+
+def detect_layout(root: str | os.PathLike[str]) -> str:
+    """``csv`` for a file, ``mask`` for a folder with train.csv + images/, else ``folder``."""
+    p = Path(root)
+    if p.is_file():
+        return "csv"
+    if is_mask_layout(p):
+        return "mask"
+    return "folder"
+
+
+def check_dataset(root: str | os.PathLike[str], layout: str = "auto") -> Manifest:
+    """Load without raising: the Manifest of what is usable plus every problem found."""
+    p = Path(root).expanduser()
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    if not p.exists():
+        import pandas as pd
+
+        return Manifest(pd.DataFrame(columns=["image_id", "label", "group_id"]), p.resolve(), layout, p.resolve(),
+                        [Problem("error", "not_found", "dataset path does not exist", str(p))])
+    layout = detect_layout(p) if layout == "auto" else layout
+    if layout == "csv":
+        return load_csv_manifest(p)
+    if layout == "mask":
+        return load_mask(p)
+    return load_folder(p)
+
+
+def load_dataset(root: str | os.PathLike[str], layout: str = "auto") -> Manifest:
+    """Load a dataset; raise DatasetError (with every problem) when nothing is usable.
+
+    Problems that only affect some rows stay in ``manifest.problems`` as warnings.
+    """
+    m = check_dataset(root, layout)
+    if m.errors:
+        raise DatasetError(m.problems)
+    return m
+
+
+__all__ = ["IMAGE_EXTENSIONS", "DatasetError", "Manifest", "Problem", "check_dataset", "detect_layout",
+           "load_dataset", "LAYOUTS"]

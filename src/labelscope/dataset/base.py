@@ -1,0 +1,144 @@
+"""The Manifest (one row per image) and the validation problems every layout reports."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a dataset, named by file and CSV row where there is one.
+
+    ``severity="error"`` means the dataset cannot be used at all (no readable CSV, no image);
+    ``"warning"`` means some rows are affected and were left out or kept as they are.
+    ``row`` is the 1-based line number in the CSV file (the header is line 1).
+    """
+
+    severity: Severity
+    code: str
+    message: str
+    file: str | None = None
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if self.row is not None:
+            where = f"{where}:{self.row}" if where else f"row {self.row}"
+        return f"{self.severity.upper()} [{self.code}] {where + ': ' if where else ''}{self.message}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DatasetError(Exception):
+    """The dataset cannot be used at all; ``problems`` says every reason found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems if p.severity == "error") or "dataset unusable")
+
+
+@dataclass
+class Manifest:
+    """One row per image: the canonical table every stage reads.
+
+    Attributes
+    ----------
+    df : DataFrame
+        Columns ``image_id`` (POSIX path relative to ``root``, the key), ``label``,
+        ``group_id`` (person id for the mask layout, else the CSV's group or ""), plus the
+        layout's attributes (mask layout: ``mask``, ``gender``, ``age``, ``age_group``,
+        ``race``, ``class_index``, ``person_path``), and ``csv_row`` where a CSV named it.
+    root : Path
+        The folder every ``image_id`` is relative to.
+    layout : str
+        ``"mask"``, ``"folder"`` or ``"csv"``.
+    source : Path
+        What the user pointed at (the dataset folder, or the CSV file).
+    problems : list[Problem]
+        Everything validation found (rows with problems are left out of ``df``).
+    """
+
+    df: pd.DataFrame
+    root: Path
+    layout: str
+    source: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+    @property
+    def fields(self) -> list[str]:
+        """Label fields a reviewer may change (person-level ones first for the mask layout)."""
+        return ["gender", "age", "race", "mask"] if self.layout == "mask" else ["label"]
+
+    @property
+    def person_fields(self) -> list[str]:
+        """Fields that belong to a whole group (person) rather than one image."""
+        return ["gender", "age", "race"] if self.layout == "mask" else []
+
+    @property
+    def attributes(self) -> list[str]:
+        """Categorical columns worth grouping by in EDA views."""
+        if self.layout == "mask":
+            return ["mask", "gender", "age_group", "label"]
+        return ["label"]
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names in class-index order."""
+        if self.layout == "mask":
+            from .mask import CLASS_NAMES
+
+            return list(CLASS_NAMES)
+        return sorted(self.df["label"].unique().tolist())
+
+    @property
+    def has_groups(self) -> bool:
+        return bool((self.df["group_id"].astype(str) != "").any()) if len(self.df) else False
+
+    def path_of(self, image_id: str) -> Path:
+        return self.root / image_id
+
+    def paths(self) -> list[Path]:
+        return [self.root / i for i in self.df["image_id"]]
+
+    def with_df(self, df: pd.DataFrame) -> "Manifest":
+        return Manifest(df=df, root=self.root, layout=self.layout, source=self.source, problems=self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def problems_frame(self) -> pd.DataFrame:
+        cols = ["severity", "code", "file", "row", "message"]
+        return pd.DataFrame([p.to_dict() for p in self.problems], columns=cols)
+
+
+def resolve_inside(root: Path, rel: str) -> Path | None:
+    """``root / rel`` resolved, or None when it escapes ``root`` (``..``, absolute, symlink out)."""
+    if not rel or os.path.isabs(rel) or rel.startswith(("/", "\\")):
+        return None
+    root_r = root.resolve()
+    p = (root_r / rel).resolve()
+    try:
+        p.relative_to(root_r)
+    except ValueError:
+        return None
+    return p
+
+
+def is_image_file(p: Path) -> bool:
+    return p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")

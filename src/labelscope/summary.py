@@ -1,0 +1,63 @@
+"""Dataset-level numbers for the Overview: counts, class balance, sizes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .dataset import Manifest
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    images: int
+    groups: int
+    classes: int
+    layout: str
+    warnings: int
+    errors: int
+
+
+def summarize(manifest: Manifest) -> DatasetSummary:
+    df = manifest.df
+    groups = df["group_id"].astype(str)
+    return DatasetSummary(
+        images=len(df),
+        groups=int(groups[groups != ""].nunique()),
+        classes=int(df["label"].nunique()) if len(df) else 0,
+        layout=manifest.layout,
+        warnings=len(manifest.warnings),
+        errors=len(manifest.errors),
+    )
+
+
+def class_balance(manifest: Manifest, attribute: str) -> pd.DataFrame:
+    """Images per value of ``attribute`` with their share; every known value listed (zeros too).
+
+    Returns a DataFrame with columns ``value``, ``images``, ``share`` in the attribute's natural order.
+    """
+    df = manifest.df
+    if attribute not in df.columns:
+        raise KeyError(f"unknown attribute {attribute!r}; known: {', '.join(manifest.attributes)}")
+    counts = df[attribute].astype(str).value_counts()
+    order = _natural_order(manifest, attribute, counts.index.tolist())
+    out = pd.DataFrame({"value": order, "images": [int(counts.get(v, 0)) for v in order]})
+    total = max(1, int(out["images"].sum()))
+    out["share"] = out["images"] / total
+    return out
+
+
+def _natural_order(manifest: Manifest, attribute: str, present: list[str]) -> list[str]:
+    if manifest.layout == "mask":
+        from .dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
+
+        known = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS, "label": CLASS_NAMES}.get(attribute)
+        if known:
+            return list(known) + sorted(v for v in present if v not in known)
+    return sorted(present)
+
+
+def imbalance_ratio(balance: pd.DataFrame) -> float:
+    """Largest class over smallest non-empty class (1.0 = balanced)."""
+    n = balance.loc[balance["images"] > 0, "images"]
+    return float(n.max() / n.min()) if len(n) else 1.0

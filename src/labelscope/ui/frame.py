@@ -1,0 +1,78 @@
+"""``frame()``: the first call of ``app.py`` and of every page.
+
+Page config, the sidebar (dataset, workspace, reviewer name) and one ``init_state()`` that
+creates every session-state key, namespaced (``review.selection``, ``filter.classes``...).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import streamlit as st
+
+from ..config import Settings
+
+# Every session-state key the app uses, with its initial value. Pages add theirs here.
+STATE_DEFAULTS: dict[str, Any] = {
+    "reviewer": "",
+    "review.selection": [],
+    "review.page": 0,
+    "person.current": None,
+    "queue.position": 0,
+    "emb.selection": [],
+}
+
+
+def init_state() -> None:
+    for key, value in STATE_DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = list(value) if isinstance(value, list) else value
+
+
+def _cli_dataset() -> str | None:
+    """``streamlit run app.py -- --dataset PATH`` (after the ``--``)."""
+    argv = sys.argv[1:]
+    for i, a in enumerate(argv):
+        if a == "--dataset" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--dataset="):
+            return a.split("=", 1)[1]
+    return None
+
+
+@st.cache_resource
+def _settings(dataset: str | None) -> Settings:
+    return Settings.build(dataset)
+
+
+def settings() -> Settings:
+    return _settings(_cli_dataset())
+
+
+def reviewer() -> str:
+    """The reviewer's name for this session ("" until given in the sidebar)."""
+    return str(st.session_state.get("reviewer", "")).strip()
+
+
+def _store_reviewer() -> None:
+    st.session_state["reviewer"] = str(st.session_state.get("_reviewer_input", "")).strip()
+
+
+def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> Settings:
+    """Set up a page: config, state, sidebar. Returns the app's Settings."""
+    st.set_page_config(page_title=f"{title} · labelscope", page_icon=icon, layout="wide" if wide else "centered")
+    init_state()
+    s = settings()
+    with st.sidebar:
+        st.caption("labelscope")
+        # The widget has its own key; the name lives in "reviewer", which survives page switches
+        # (Streamlit drops a widget's state on a page where that widget is not drawn yet).
+        st.session_state["_reviewer_input"] = st.session_state["reviewer"]
+        st.text_input("Reviewer name", key="_reviewer_input", on_change=_store_reviewer,
+                      placeholder="needed to record decisions",
+                      help="Every decision is recorded under this name in the audit log.")
+        if not reviewer():
+            st.caption(":orange[Enter your name to flag or relabel images.]")
+        st.caption(f"Dataset: `{s.dataset}`")
+        st.caption(f"Workspace: `{s.workspace}`")
+    return s
