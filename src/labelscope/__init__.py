@@ -26,6 +26,9 @@ _FACADE = {
     "make_demo": "labelscope.demo:make_demo",
     "scan_dataset": "labelscope.scan:scan_dataset",
     "load_features": "labelscope.scan:load_features",
+    "open_review_store": "labelscope.review:open_review_store",
+    "current_labels": "labelscope.review:current_labels",
+    "export_labels": "labelscope.review:export_labels",
 }
 
 

@@ -12,7 +12,7 @@ import sys
 
 from . import __version__
 
-COMMAND_MODULES = ("check", "demo", "scan")
+COMMAND_MODULES = ("check", "demo", "scan", "review", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

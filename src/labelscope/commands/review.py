@@ -1,0 +1,69 @@
+"""``labelscope review apply|log``: decisions from the command line.
+
+    labelscope review apply data/demo fixes.csv --reviewer ana     # all rows or none
+    labelscope review log data/demo [--json]
+"""
+from __future__ import annotations
+
+import argparse
+
+from .common import add_dataset_args, fail, print_json, settings_from
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("review", help="apply a CSV of label fixes, or print the review log")
+    rsub = p.add_subparsers(dest="review_command", metavar="ACTION")
+    a = rsub.add_parser("apply", help="apply a CSV of fixes as one action (all rows or none)",
+                        description="FIXES.csv columns: image_id or person, field, new; optional old "
+                                    "(refused when the label moved since), note.")
+    add_dataset_args(a)
+    a.add_argument("fixes", metavar="FIXES.csv", help="CSV of fixes")
+    a.add_argument("--reviewer", required=True, help="name recorded with every event")
+    a.set_defaults(func=run_apply)
+    lg = rsub.add_parser("log", help="print every review event in order")
+    add_dataset_args(lg)
+    lg.add_argument("--json", action="store_true", help="print the events as JSON")
+    lg.add_argument("--limit", type=int, default=0, help="only the last N events")
+    lg.set_defaults(func=run_log)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from ..dataset import DatasetError, load_dataset
+    from ..review import ReviewError, apply_fixes, open_review_store
+
+    s = settings_from(args)
+    try:
+        manifest = load_dataset(s.dataset, s.layout)
+        store = open_review_store(s)
+        events = apply_fixes(args.fixes, store, manifest, reviewer=args.reviewer)
+    except (DatasetError, ReviewError) as e:
+        return fail(str(e))
+    images = len({e["image_id"] for e in events})
+    print(f"applied {len(events)} change(s) to {images} image(s) as {args.reviewer} "
+          f"(events {events[0]['id']}-{events[-1]['id']})")
+    return 0
+
+
+def run_log(args: argparse.Namespace) -> int:
+    from ..review import ReviewError, open_review_store
+
+    s = settings_from(args)
+    try:
+        ev = open_review_store(s).events()
+    except ReviewError as e:
+        return fail(str(e))
+    if args.limit > 0:
+        ev = ev.tail(args.limit)
+    if args.json:
+        print_json(ev.to_dict(orient="records"))
+        return 0
+    if ev.empty:
+        print("no review events yet")
+        return 0
+    for e in ev.itertuples(index=False):
+        change = f"{e.old} -> {e.new}"
+        note = f"  # {e.note}" if e.note else ""
+        print(f"{e.id:>6}  {e.at[:19].replace('T', ' ')}  {e.reviewer:<12} {e.action:<9} {e.field:<9} "
+              f"{change:<22} {e.image_id}{note}")
+    return 0

@@ -1,0 +1,32 @@
+"""Review: append-only decision events, today's labels derived from them, corrected-label export.
+
+    from labelscope.review import open_review_store, export_labels
+    store = open_review_store(settings)            # Workspace.review_db, or $LABELSCOPE_DB_URL
+    store.flag(ids, reviewer="ana")
+    store.relabel_person("000123", "gender", "female", reviewer="ana", manifest=m)
+    export_labels(m, store, "out/")
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..dataset import Manifest
+from .errors import ReviewError, StaleLabelError
+from .export import ExportResult, export_labels
+from .fields import ACTIONS, STATE_FIELDS
+from .filters import REVIEW_STATES, filter_labels
+from .fixes import apply_fixes, read_fixes
+from .labels import apply_events, label_changes
+from .store import Change, ReviewStore, open_review_store
+
+
+def current_labels(manifest: Manifest, store: Any) -> Manifest:
+    """Today's labels of ``manifest``; ``store`` is a ReviewStore or anything open_review_store takes."""
+    if not isinstance(store, ReviewStore):
+        store = open_review_store(store)
+    return store.current_labels(manifest)
+
+
+__all__ = ["ACTIONS", "Change", "ExportResult", "REVIEW_STATES", "ReviewError", "ReviewStore", "STATE_FIELDS",
+           "StaleLabelError", "apply_events", "apply_fixes", "current_labels", "export_labels", "filter_labels",
+           "label_changes", "open_review_store", "read_fixes"]

@@ -1,0 +1,184 @@
+"""Corrected-label export: ``labels.csv`` (+ ``train.csv`` for the mask layout) and ``summary.json``.
+
+    labelscope export data/demo --out data/demo-fixed
+
+Every file is built in memory from one snapshot of the events, then written atomically
+(temporary file, fsync, rename), ``summary.json`` last with the sha256 of the others: a killed
+export leaves the previous files whole. Rows come in a stable order and nothing time-dependent
+is written, so an export with no new events is byte-identical to the previous one.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..dataset import Manifest
+from ..workspace import write_bytes
+from .labels import apply_events, label_changes
+
+LABELS_COLUMNS_MASK = ["image_id", "path", "person", "mask", "gender", "age", "age_group", "class_index",
+                       "label", "excluded", "changed", "last_reviewer"]
+LABELS_COLUMNS = ["image_id", "path", "person", "label", "excluded", "changed", "last_reviewer"]
+TRAIN_COLUMNS = ["id", "gender", "race", "age", "path"]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_FORMAT = 1
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: ``files`` maps file name -> path; ``summary`` is summary.json."""
+
+    out_dir: Path
+    files: dict[str, Path]
+    rows: int
+    changed: int
+    excluded: int
+    last_event_id: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def neutralise(value: Any) -> str:
+    """A cell as text, prefixed with ``'`` when a spreadsheet would read it as a formula."""
+    s = "" if value is None else str(value)
+    return "'" + s if s.startswith(FORMULA_PREFIXES) else s
+
+
+def csv_bytes(df: pd.DataFrame, columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for row in df[columns].itertuples(index=False, name=None):
+        w.writerow([neutralise(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def labels_frame(current: Manifest) -> pd.DataFrame:
+    """One row per image in image_id order, in the ``labels.csv`` schema."""
+    df = current.df.sort_values("image_id", kind="stable")
+    out = pd.DataFrame({"image_id": df["image_id"], "path": df["image_id"],
+                        "person": df["group_id"].astype(str)})
+    if current.layout == "mask":
+        for c in ("mask", "gender", "age", "age_group", "class_index", "label"):
+            out[c] = df[c]
+        out["age"] = out["age"].astype(int)
+        out["class_index"] = out["class_index"].astype(int)
+    else:
+        out["label"] = df["label"]
+    out["excluded"] = df["excluded"].astype(int)
+    out["changed"] = df["changed"].astype(int)
+    out["last_reviewer"] = df["last_reviewer"]
+    return out.reset_index(drop=True)
+
+
+def person_frame(current: Manifest, original: Manifest) -> pd.DataFrame:
+    """The competition's ``train.csv`` rows (id, gender, race, age, path), in the CSV's order.
+
+    A person's value is the one most of their photos carry today; on a tie, a reviewer's change
+    wins over the value on disk (then the alphabetically first).
+    """
+    cur, orig = current.df, original.df
+    firsts = orig.sort_values("csv_row", kind="stable").drop_duplicates("group_id")
+    out = firsts[["group_id", "person_path", "csv_row"]].rename(columns={"group_id": "id", "person_path": "path"})
+    for f in ("gender", "race", "age"):
+        counts = (pd.DataFrame({"id": cur["group_id"].to_numpy(), "value": cur[f].astype(str).to_numpy()})
+                  .value_counts().rename("n").reset_index())
+        disk = dict(zip(firsts["group_id"], firsts[f].astype(str)))
+        counts["from_disk"] = counts["value"].to_numpy() == counts["id"].map(disk).to_numpy()
+        best = counts.sort_values(["id", "n", "from_disk", "value"], ascending=[True, False, True, True],
+                                  kind="stable").drop_duplicates("id")
+        out[f] = out["id"].map(dict(zip(best["id"], best["value"])))
+    out["age"] = out["age"].astype(int)
+    return out.sort_values("csv_row", kind="stable")[TRAIN_COLUMNS].reset_index(drop=True)
+
+
+def latest_of(events: pd.DataFrame) -> pd.DataFrame:
+    """The latest event of each (image_id, field) from a full event table."""
+    return events.sort_values("id").drop_duplicates(["image_id", "field"], keep="last")[
+        ["id", "at", "reviewer", "image_id", "field", "new"]]
+
+
+def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str]) -> ExportResult:
+    """Write today's labels of ``manifest`` (as loaded from disk) into ``out_dir``.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The dataset as loaded from disk (not a ``current_labels`` result).
+    store : ReviewStore
+        The decisions; read once, so every file describes the same snapshot.
+    out_dir : path
+        Created if missing; ``labels.csv``, ``train.csv`` (mask layout) and ``summary.json`` are
+        replaced atomically.
+    """
+    out = Path(out_dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(out)
+    events = store.events()
+    latest = latest_of(events)
+    current = apply_events(manifest, latest)
+    frames = {"labels.csv": (labels_frame(current), _labels_columns(manifest))}
+    if manifest.layout == "mask":
+        frames["train.csv"] = (person_frame(current, manifest), TRAIN_COLUMNS)
+    payload = {name: csv_bytes(frame, cols) for name, (frame, cols) in frames.items()}
+    rows = {name: len(frame) for name, (frame, _) in frames.items()}
+    summary = _summary(manifest, current, events, latest, payload, rows)
+    payload["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    files = {name: write_bytes(data, out / name) for name, data in payload.items()}
+    df = current.df
+    return ExportResult(out_dir=out, files=files, rows=len(df), changed=int(df["changed"].sum()),
+                        excluded=int(df["excluded"].sum()), last_event_id=summary["events"]["last_id"],
+                        summary=summary)
+
+
+def _labels_columns(manifest: Manifest) -> list[str]:
+    return LABELS_COLUMNS_MASK if manifest.layout == "mask" else LABELS_COLUMNS
+
+
+def _counts(series: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in sorted(series.value_counts().items(), key=lambda kv: str(kv[0]))}
+
+
+def _summary(manifest: Manifest, current: Manifest, events: pd.DataFrame, latest: pd.DataFrame,
+             payload: dict[str, bytes], rows: dict[str, int]) -> dict[str, Any]:
+    df = current.df
+    kept = df[~df["excluded"]]
+    ev = {"count": int(len(events)), "first_id": int(events["id"].min()) if len(events) else 0,
+          "last_id": int(events["id"].max()) if len(events) else 0,
+          "first_at": str(events["at"].min()) if len(events) else "",
+          "last_at": str(events["at"].max()) if len(events) else ""}
+    diff = label_changes(manifest, latest)
+    return {
+        "format": EXPORT_FORMAT,
+        "dataset": str(manifest.source), "layout": manifest.layout,
+        "images": int(len(df)), "groups": int(df["group_id"].astype(str).replace("", None).nunique()),
+        "changed_images": int(df["changed"].sum()), "excluded_images": int(df["excluded"].sum()),
+        "flagged_images": int(df["flagged"].sum()), "confirmed_images": int(df["confirmed"].sum()),
+        "changes_by_field": _counts(diff["field"]) if len(diff) else {},
+        "events": ev,
+        "actions": _counts(events["action"]) if len(events) else {},
+        "reviewers": _counts(events["reviewer"]) if len(events) else {},
+        "classes": {"before": _counts(manifest.df["label"]), "after": _counts(df["label"]),
+                    "after_without_excluded": _counts(kept["label"])},
+        "files": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                         "rows": rows[name]} for name, data in sorted(payload.items())},
+    }
+
+
+def _remove_stale_temps(out: Path, *, older_than_s: float = 3600.0) -> None:
+    """Temporary files an export killed mid-write left behind (an hour old or more)."""
+    now = time.time()
+    for p in out.glob(".*.tmp"):
+        try:
+            if now - p.stat().st_mtime > older_than_s:
+                p.unlink()
+        except OSError:
+            pass

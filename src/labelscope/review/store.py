@@ -1,0 +1,352 @@
+"""The review store: append-only decision events, one short transaction per action.
+
+Events are ``(id, at, reviewer, image_id, field, old, new, action, note, batch, reverts)``.
+``field`` is a label field (mask layout: gender, age, race, mask; other layouts: label) or a
+state (flagged, excluded, confirmed, stored as "0"/"1"). One action writes one ``batch``, in
+one transaction; ``undo`` appends the inverse events with ``reverts`` = that batch. Nothing is
+ever updated or deleted; today's labels are derived from the manifest plus the latest event of
+each (image, field).
+
+    store = open_review_store(".labelscope")
+    store.relabel([image_id], "mask", "incorrect", reviewer="ana", manifest=m, expected_old="wear")
+    store.undo("ana")
+    today = store.current_labels(m)
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from ..dataset import Manifest
+from ..workspace import Workspace
+from . import db
+from .errors import ReviewError, StaleLabelError
+from .fields import STATE_FIELDS, action_for, base_value, check_note, check_reviewer, normalize
+from .labels import apply_events, label_changes
+
+EVENT_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "old", "new", "action", "note", "batch", "reverts"]
+_INSERT = ("INSERT INTO events (at, reviewer, image_id, field, old, new, action, note, batch, reverts) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_LATEST = ("SELECT e.id, e.at, e.reviewer, e.image_id, e.field, e.new FROM events e "
+           "JOIN (SELECT MAX(id) AS id FROM events GROUP BY image_id, field) last ON e.id = last.id")
+_LAST_UNDONE_BATCH = ("SELECT batch FROM events WHERE reviewer = ? AND reverts IS NULL AND batch NOT IN "
+                      "(SELECT reverts FROM events WHERE reverts IS NOT NULL) ORDER BY id DESC LIMIT 1")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Change:
+    """One (image, field) -> new value; ``seen`` is the value the reviewer saw (None: unchecked)."""
+
+    image_id: str
+    field: str
+    new: str
+    seen: str | None = None
+    note: str = ""
+
+
+def open_review_store(workspace: Any, *, db_url: str | None = None,
+                      manifest: Manifest | None = None) -> "ReviewStore":
+    """Open (creating if needed) the review store of a workspace.
+
+    Parameters
+    ----------
+    workspace : path, Workspace or Settings
+        The dataset's workspace; the database is ``Workspace.review_db`` unless a URL is given.
+    db_url : str, optional
+        ``sqlite:///path``; defaults to Settings.db_url, then ``$LABELSCOPE_DB_URL``.
+    manifest : Manifest, optional
+        Bound for validating image ids and values when an action is not given one.
+    """
+    url = db_url or getattr(workspace, "db_url", "") or db.env_db_url()
+    if url:
+        path = db.sqlite_path(url)
+    else:
+        ws = getattr(workspace, "workspace", workspace)
+        path = (ws if isinstance(ws, Workspace) else Workspace(ws)).review_db
+    db.create(path)
+    return ReviewStore(path, manifest=manifest)
+
+
+class ReviewStore:
+    """Append-only decisions of every reviewer of one dataset (see the module docstring)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, manifest: Manifest | None = None):
+        self.path = Path(path)
+        self.manifest = manifest
+        self._index_key: object = None
+        self._index: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"ReviewStore({str(self.path)!r})"
+
+    # ---- image and selection actions -------------------------------------------------
+    def flag(self, image_ids: list[str], *, reviewer: str, note: str = "",
+             manifest: Manifest | None = None) -> list[dict]:
+        """Mark images for a second look. Returns the events written."""
+        return self._set_state(image_ids, "flagged", "1", reviewer, note, manifest)
+
+    def unflag(self, image_ids: list[str], *, reviewer: str, note: str = "",
+               manifest: Manifest | None = None) -> list[dict]:
+        return self._set_state(image_ids, "flagged", "0", reviewer, note, manifest)
+
+    def confirm(self, image_ids: list[str], *, reviewer: str, note: str = "",
+                manifest: Manifest | None = None) -> list[dict]:
+        """Record that the current labels were looked at and are right."""
+        return self._set_state(image_ids, "confirmed", "1", reviewer, note, manifest)
+
+    def exclude(self, image_ids: list[str], *, reviewer: str, note: str = "",
+                manifest: Manifest | None = None) -> list[dict]:
+        """Keep images out of training (they stay in the export with ``excluded=1``)."""
+        return self._set_state(image_ids, "excluded", "1", reviewer, note, manifest)
+
+    def include(self, image_ids: list[str], *, reviewer: str, note: str = "",
+                manifest: Manifest | None = None) -> list[dict]:
+        return self._set_state(image_ids, "excluded", "0", reviewer, note, manifest)
+
+    def relabel(self, image_ids: list[str], field: str, new: Any, *, reviewer: str, note: str = "",
+                expected_old: Any = None, manifest: Manifest | None = None) -> list[dict]:
+        """Set ``field`` to ``new`` on every image, in one transaction.
+
+        ``expected_old`` is what the reviewer saw: one value for all images or a dict
+        image_id -> value. When any image's current value differs, nothing is written and
+        StaleLabelError says who changed it to what.
+        """
+        m = self._need_manifest(manifest, "relabel")
+        ids = self._check_ids(image_ids, m)
+        if field in STATE_FIELDS:
+            raise ReviewError(f"{field} is a state, not a label: use flag/exclude/confirm")
+        value = normalize(m, field, new)
+        seen = _seen_values(ids, field, expected_old, m)
+        return self._commit([Change(i, field, value, seen.get(i)) for i in ids], reviewer, note, m)
+
+    def apply_changes(self, changes: Iterable[Change], *, reviewer: str, manifest: Manifest,
+                      note: str = "") -> list[dict]:
+        """Several (image, field, value) changes as one action: all written or none."""
+        changes = list(changes)
+        ids = self._check_ids([c.image_id for c in changes], manifest, dedupe=False)
+        seen_pairs: set[tuple[str, str]] = set()
+        out = []
+        for i, c in zip(ids, changes):
+            if (i, c.field) in seen_pairs:
+                raise ReviewError(f"{c.field} of {i} is changed twice in one action")
+            seen_pairs.add((i, c.field))
+            seen = None if c.seen is None else _loose(manifest, c.field, c.seen)
+            out.append(Change(i, c.field, normalize(manifest, c.field, c.new), seen, check_note(c.note)))
+        return self._commit(out, reviewer, note, manifest)
+
+    # ---- person (group) actions -------------------------------------------------------
+    def relabel_person(self, group_id: str, field: str, new: Any, *, reviewer: str, manifest: Manifest,
+                       note: str = "", expected_old: Any = None) -> list[dict]:
+        """Set a person's (group's) ``field`` on all of its images in one transaction."""
+        ids = self._group_ids(group_id, manifest)
+        allowed = manifest.person_fields or manifest.fields
+        if field not in allowed:
+            raise ReviewError(f"{field!r} is not a person-level field; expected one of {', '.join(allowed)}")
+        return self.relabel(ids, field, new, reviewer=reviewer, note=note, expected_old=expected_old,
+                            manifest=manifest)
+
+    def swap_masks(self, group_id: str, *, reviewer: str, manifest: Manifest, note: str = "") -> list[dict]:
+        """Exchange the person's ``incorrect`` and ``not_wear`` photos' mask labels (one transaction)."""
+        if manifest.layout != "mask":
+            raise ReviewError("swapping incorrect/not_wear needs the mask layout")
+        ids = self._group_ids(group_id, manifest)
+
+        def plan(con) -> list[Change]:
+            cur = self._current(con, [Change(i, "mask", "") for i in ids])
+            vals = {i: cur[(i, "mask")][0] if (i, "mask") in cur else self._base(manifest, i, "mask") for i in ids}
+            inc = [i for i in ids if vals[i] == "incorrect"]
+            nw = [i for i in ids if vals[i] == "not_wear"]
+            if len(inc) != 1 or len(nw) != 1:
+                raise ReviewError(f"person {group_id} has {len(inc)} incorrect and {len(nw)} not_wear photo(s); "
+                                  "a swap needs exactly one of each")
+            return [Change(inc[0], "mask", "not_wear", "incorrect"), Change(nw[0], "mask", "incorrect", "not_wear")]
+
+        return self._commit([], reviewer, note or "swap incorrect <-> not_wear", manifest, plan=plan)
+
+    # ---- undo ---------------------------------------------------------------------------
+    def undo(self, reviewer: str) -> list[dict]:
+        """Reverse ``reviewer``'s last action not yet undone, by appending its inverse events.
+
+        Returns the events written ([] when there is nothing to undo). Refused with
+        StaleLabelError when someone changed those images since.
+        """
+        reviewer = check_reviewer(reviewer)
+        undone: dict[str, str] = {}
+
+        def plan(con) -> list[Change]:
+            row = con.execute(_LAST_UNDONE_BATCH, (reviewer,)).fetchone()
+            if row is None:
+                return []
+            undone["batch"] = row[0]
+            evs = con.execute("SELECT image_id, field, old, new FROM events WHERE batch = ? ORDER BY id",
+                              (row[0],)).fetchall()
+            return [Change(i, f, old, new) for i, f, old, new in evs]
+
+        return self._commit([], reviewer, "", None, plan=plan, action="undo", reverts=undone)
+
+    # ---- reads --------------------------------------------------------------------------
+    def events(self, *, reviewer: str | None = None, since_id: int = 0) -> pd.DataFrame:
+        """Every event in id order (optionally one reviewer's, or after ``since_id``)."""
+        sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id > ?"
+        params: list[Any] = [int(since_id)]
+        if reviewer:
+            sql += " AND reviewer = ?"
+            params.append(reviewer)
+        with db.reading(self.path) as con:
+            df = pd.read_sql_query(sql + " ORDER BY id", con, params=params)
+        df["reverts"] = df["reverts"].fillna("")
+        return df.astype({"id": "int64"})
+
+    def version(self) -> int:
+        """The newest event id (0 when empty): changes whenever anything was decided."""
+        with db.reading(self.path) as con:
+            return int(con.execute("SELECT MAX(id) FROM events").fetchone()[0] or 0)
+
+    def latest(self) -> pd.DataFrame:
+        """The latest event of each (image_id, field): columns id, at, reviewer, image_id, field, new."""
+        with db.reading(self.path) as con:
+            return pd.read_sql_query(_LATEST, con)
+
+    def current_labels(self, manifest: Manifest) -> Manifest:
+        """Today's labels: ``manifest`` (as loaded from disk) plus every decision.
+
+        Adds ``flagged``, ``excluded``, ``confirmed``, ``changed`` (bool) and ``last_reviewer``;
+        for the mask layout ``age_group``, ``class_index`` and ``label`` are recomputed.
+        """
+        return apply_events(manifest, self.latest())
+
+    def changes(self, manifest: Manifest) -> pd.DataFrame:
+        """What differs from the dataset on disk: image_id, group_id, field, before, after, reviewer, at."""
+        return label_changes(manifest, self.latest())
+
+    # ---- internals ----------------------------------------------------------------------
+    def _set_state(self, image_ids, field, value, reviewer, note, manifest) -> list[dict]:
+        m = manifest if manifest is not None else self.manifest
+        ids = self._check_ids(image_ids, m)
+        return self._commit([Change(i, field, value) for i in ids], reviewer, note, m)
+
+    def _need_manifest(self, manifest: Manifest | None, what: str) -> Manifest:
+        m = manifest if manifest is not None else self.manifest
+        if m is None:
+            raise ReviewError(f"{what} needs the dataset's manifest to check ids and values")
+        return m
+
+    def _row_index(self, manifest: Manifest) -> dict[str, int]:
+        if self._index_key is not manifest.df:
+            self._index = {k: n for n, k in enumerate(manifest.df["image_id"].tolist())}
+            self._index_key = manifest.df
+        return self._index
+
+    def _check_ids(self, image_ids, manifest: Manifest | None, *, dedupe: bool = True) -> list[str]:
+        if isinstance(image_ids, str) or not hasattr(image_ids, "__iter__"):
+            raise ReviewError("image_ids must be a list of image ids, not a single string")
+        ids = [str(i) for i in image_ids]
+        if dedupe:
+            ids = list(dict.fromkeys(ids))
+        if not ids:
+            raise ReviewError("no image selected")
+        if manifest is not None:
+            index = self._row_index(manifest)
+            unknown = [i for i in ids if i not in index]
+            if unknown:
+                more = f" (and {len(unknown) - 3} more)" if len(unknown) > 3 else ""
+                raise ReviewError(f"unknown image id(s) {', '.join(map(repr, unknown[:3]))}{more}: "
+                                  "not in this dataset")
+        elif any(not i.strip() for i in ids):
+            raise ReviewError("empty image id")
+        return ids
+
+    def _group_ids(self, group_id: str, manifest: Manifest) -> list[str]:
+        gid = str(group_id)
+        ids = manifest.df.loc[manifest.df["group_id"].astype(str) == gid, "image_id"].tolist()
+        if not gid or not ids:
+            raise ReviewError(f"unknown person/group {group_id!r}: no image of this dataset has it")
+        return ids
+
+    def _base(self, manifest: Manifest | None, image_id: str, field: str) -> str:
+        if field in STATE_FIELDS:
+            return "0"
+        if manifest is None:
+            raise ReviewError(f"no manifest to read the current {field} of {image_id}")
+        return base_value(manifest, self._row_index(manifest)[image_id], field)
+
+    def _current(self, con, changes: list[Change]) -> dict[tuple[str, str], tuple[str, str, str]]:
+        """Latest stored (value, reviewer, at) of each changed (image, field) that has events."""
+        by_field: dict[str, list[str]] = {}
+        for c in changes:
+            by_field.setdefault(c.field, []).append(c.image_id)
+        out: dict[tuple[str, str], tuple[str, str, str]] = {}
+        for field, ids in by_field.items():
+            for k in range(0, len(ids), _CHUNK):
+                part = ids[k:k + _CHUNK]
+                marks = ", ".join("?" * len(part))
+                sql = ("SELECT e.image_id, e.new, e.reviewer, e.at FROM events e JOIN "
+                       f"(SELECT MAX(id) AS id FROM events WHERE field = ? AND image_id IN ({marks}) "
+                       "GROUP BY image_id) last ON e.id = last.id")
+                for image_id, new, who, at in con.execute(sql, [field, *part]):
+                    out[(image_id, field)] = (new, who, at)
+        return out
+
+    def _commit(self, changes: list[Change], reviewer: str, note: str, manifest: Manifest | None, *,
+                plan: Callable[[Any], list[Change]] | None = None, action: str | None = None,
+                reverts: dict[str, str] | None = None) -> list[dict]:
+        """Check and write one action's events in one transaction; return them."""
+        reviewer = check_reviewer(reviewer)
+        note = check_note(note)
+        batch = uuid.uuid4().hex
+        at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        with db.transaction(self.path) as con:
+            if plan is not None:
+                changes = plan(con)
+            if not changes:
+                return []
+            undo_of = (reverts or {}).get("batch")
+            current = self._current(con, changes)
+            rows, conflicts = [], []
+            for c in changes:
+                cur = current.get((c.image_id, c.field))
+                old = cur[0] if cur else self._base(manifest, c.image_id, c.field)
+                if c.seen is not None and c.seen != old:
+                    who = f"{cur[1]} at {cur[2][:19].replace('T', ' ')} UTC" if cur else ""
+                    conflicts.append((c.image_id, c.field, c.seen, old, who))
+                rows.append((at, reviewer, c.image_id, c.field, old, c.new, action or action_for(c.field, c.new),
+                             c.note or note or (f"undo of batch {undo_of}" if undo_of else ""), batch, undo_of))
+            if conflicts:
+                raise StaleLabelError(_stale_message(conflicts, len(changes), undo=bool(undo_of)), conflicts)
+            con.executemany(_INSERT, rows)
+            ids = [r[0] for r in con.execute("SELECT id FROM events WHERE batch = ? ORDER BY id", (batch,))]
+        return [dict(zip(EVENT_COLUMNS, (i, *row))) for i, row in zip(ids, rows)]
+
+
+def _loose(manifest: Manifest, field: str, value: Any) -> str:
+    """A seen value in stored form, without refusing values the dataset itself may hold."""
+    try:
+        return normalize(manifest, field, value)
+    except ReviewError:
+        return "" if value is None else str(value).strip()
+
+
+def _seen_values(ids: list[str], field: str, expected_old: Any, manifest: Manifest) -> dict[str, str]:
+    if expected_old is None:
+        return {}
+    if isinstance(expected_old, dict):
+        return {i: _loose(manifest, field, expected_old[i]) for i in ids if i in expected_old}
+    value = _loose(manifest, field, expected_old)
+    return {i: value for i in ids}
+
+
+def _stale_message(conflicts: list[tuple[str, str, str, str, str]], total: int, *, undo: bool) -> str:
+    head = ("cannot undo: " if undo else "") + (
+        f"{len(conflicts)} of {total} image(s) changed since you looked; nothing was written. ")
+    lines = [f"{image_id}: {field} was changed to {cur!r} by {who} (you saw {seen!r})" if who else
+             f"{image_id}: {field} is {cur!r} in the dataset (you saw {seen!r})"
+             for image_id, field, seen, cur, who in conflicts[:5]]
+    more = f"; and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+    return head + "; ".join(lines) + more + ". Reload and try again."
