@@ -12,7 +12,7 @@ import sys
 
 from . import __version__
 
-COMMAND_MODULES = ("check", "demo", "scan", "review", "export")
+COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions")
 
 
 def build_parser() -> argparse.ArgumentParser:
