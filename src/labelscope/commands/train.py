@@ -1,0 +1,67 @@
+"""``labelscope train LABELS_CSV --dataset ROOT --out RUN_DIR [...]``: k-fold training with
+out-of-fold predictions (see ``labelscope.train.run`` for examples)."""
+from __future__ import annotations
+
+import argparse
+
+from .common import fail
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train k models on person-grouped folds; write out-of-fold predictions",
+                       description="Train on an exported labels.csv (excluded rows left out). Writes RUN_DIR/"
+                                   "metrics.json, confusion.csv, checkpoints/ and predictions.parquet. "
+                                   "Pretrained weights are used only when already on disk; nothing is downloaded.")
+    p.add_argument("labels_csv", metavar="LABELS_CSV", help="labels.csv written by `labelscope export`")
+    p.add_argument("--dataset", required=True, metavar="ROOT", help="dataset root the CSV's paths are relative to")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="folder for checkpoints, metrics, predictions")
+    g = p.add_argument_group("model")
+    g.add_argument("--model", default="small", choices=["small", "resnet18", "vgg16"])
+    g.add_argument("--pretrained", default="auto", metavar="auto|PATH|none",
+                   help="auto: torchvision weights if already in $TORCH_HOME/hub/checkpoints, else from scratch")
+    g.add_argument("--freeze-backbone", action="store_true", help="train only the head(s)")
+    g.add_argument("--heads", default="single", choices=["single", "multi"],
+                   help="one 18-way head, or mask/gender/age-group heads combined (mask layout)")
+    g = p.add_argument_group("data")
+    g.add_argument("--img-size", type=int, default=128)
+    g.add_argument("--crop", default="none", choices=["none", "center", "faces"],
+                   help="faces: square around the face box from the workspace's faces.parquet (centre when none)")
+    g.add_argument("--face-margin", type=float, default=0.4, help="context around a face box (fraction of its side)")
+    g.add_argument("--faces", default=None, metavar="PARQUET", help="face boxes (default: WS/faces.parquet)")
+    g.add_argument("--batch-size", type=int, default=32)
+    g.add_argument("--workers", type=int, default=-1, help="loader processes (default: spare cores, at most 4)")
+    g = p.add_argument_group("schedule")
+    g.add_argument("--epochs", type=int, default=5)
+    g.add_argument("--folds", type=int, default=5)
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--weight-decay", type=float, default=1e-4)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
+    g.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    g.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
+    g.add_argument("--resume", action="store_true", help="continue from RUN_DIR's checkpoints")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--workspace", default=None, metavar="WS", help="also import the predictions into this workspace")
+    p.add_argument("--name", default=None, help="run name in the workspace (default: RUN_DIR's folder name)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..train.labels import LabelsError
+    from ..train.run import TrainConfig, train
+
+    if args.epochs < 1 or args.img_size < 16 or args.batch_size < 1:
+        return fail("--epochs and --batch-size must be at least 1, --img-size at least 16")
+    cfg = TrainConfig(
+        labels_csv=args.labels_csv, dataset=args.dataset, out=args.out, model=args.model, img_size=args.img_size,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        workers=args.workers, folds=args.folds, seed=args.seed, device=args.device, pretrained=args.pretrained,
+        freeze_backbone=args.freeze_backbone, heads=args.heads, crop=args.crop, face_margin=args.face_margin,
+        faces=args.faces, resume=args.resume, amp=not args.no_amp, threads=args.threads,
+        progress=not args.no_progress, workspace=args.workspace, name=args.name,
+    )
+    try:
+        train(cfg)
+    except (LabelsError, ValueError, FileNotFoundError, RuntimeError) as e:
+        return fail(str(e))
+    return 0

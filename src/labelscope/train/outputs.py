@@ -1,0 +1,86 @@
+"""What a run writes into RUN_DIR: predictions.parquet, metrics.json, confusion.csv, folds.csv."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..workspace import atomic_write, write_json
+
+PREDICTIONS = "predictions.parquet"
+METRICS = "metrics.json"
+CONFUSION = "confusion.csv"
+FOLDS = "folds.csv"
+
+
+def _list_column(mat: np.ndarray):
+    """(N, D) float array -> pyarrow ``list<float32>`` array, one list per row."""
+    import pyarrow as pa
+
+    mat = np.ascontiguousarray(mat, dtype=np.float32)
+    n, d = mat.shape
+    offsets = pa.array(np.arange(0, n * d + 1, d, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(mat.reshape(-1)))
+
+
+def write_predictions(path: str | os.PathLike[str], *, image_ids: Sequence[str], persons: Sequence[str],
+                      folds: np.ndarray, given: np.ndarray, probs: np.ndarray, embeddings: np.ndarray,
+                      classes: Sequence[str], extra: dict[str, Sequence[Any]] | None = None) -> Path:
+    """One row per predicted image.
+
+    Columns: ``image_id``, ``person``, ``fold``, ``given_label``, ``given_index``,
+    ``pred_probs`` (list<float32>, K values in class order, summing to 1),
+    ``predicted_label``, ``predicted_index``, ``confidence`` (the top probability),
+    ``embedding`` (list<float32>, the penultimate layer), plus ``extra`` columns.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cls = np.asarray(list(classes), dtype=object)
+    pred = probs.argmax(1) if len(probs) else np.zeros(0, int)
+    cols: dict[str, Any] = {
+        "image_id": pa.array(list(image_ids), pa.string()),
+        "person": pa.array([str(p) for p in persons], pa.string()),
+        "fold": pa.array(np.asarray(folds, np.int16)),
+        "given_label": pa.array(cls[np.asarray(given, int)].tolist(), pa.string()),
+        "given_index": pa.array(np.asarray(given, np.int16)),
+        "pred_probs": _list_column(probs),
+        "predicted_label": pa.array(cls[pred].tolist(), pa.string()),
+        "predicted_index": pa.array(pred.astype(np.int16)),
+        "confidence": pa.array(probs.max(1).astype(np.float32) if len(probs) else np.zeros(0, np.float32)),
+        "embedding": _list_column(embeddings),
+    }
+    for k, v in (extra or {}).items():
+        cols[k] = pa.array(list(v))
+    table = pa.table(cols).replace_schema_metadata({"labelscope.classes": "\n".join(classes)})
+    return atomic_write(path, lambda p: pq.write_table(table, p))
+
+
+def write_confusion(path: str | os.PathLike[str], cm: np.ndarray, classes: Sequence[str]) -> Path:
+    """Rows = given class, columns = predicted class, labelled by class name."""
+    df = pd.DataFrame(cm, index=pd.Index(list(classes), name="given"), columns=list(classes))
+    return atomic_write(path, lambda p: df.to_csv(p))
+
+
+def write_folds(path: str | os.PathLike[str], image_ids: Sequence[str], persons: Sequence[str],
+                folds: np.ndarray) -> Path:
+    df = pd.DataFrame({"image_id": list(image_ids), "person": list(persons), "fold": np.asarray(folds, int)})
+    return atomic_write(path, lambda p: df.to_csv(p, index=False))
+
+
+def read_folds(path: str | os.PathLike[str], image_ids: Sequence[str]) -> np.ndarray | None:
+    """The folds a previous run used, or None when the file is absent or its images differ."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    df = pd.read_csv(p, dtype={"image_id": str, "person": str})
+    if df["image_id"].tolist() != list(image_ids):
+        return None
+    return df["fold"].to_numpy(int)
+
+
+def write_metrics(path: str | os.PathLike[str], metrics: dict[str, Any]) -> Path:
+    return write_json(metrics, path)
