@@ -26,9 +26,15 @@ _FACADE = {
     "make_demo": "labelscope.demo:make_demo",
     "scan_dataset": "labelscope.scan:scan_dataset",
     "load_features": "labelscope.scan:load_features",
+    "compute_embeddings": "labelscope.embed:compute_embeddings",
+    "load_embeddings": "labelscope.embed:load_embeddings",
+    "project": "labelscope.embed:project",
     "open_review_store": "labelscope.review:open_review_store",
     "current_labels": "labelscope.review:current_labels",
     "export_labels": "labelscope.review:export_labels",
+    "find_issues": "labelscope.issues:find_issues",
+    "compute_suspects": "labelscope.issues.pipeline:compute_suspects",
+    "load_suspects": "labelscope.issues:load_suspects",
 }
 
 

@@ -1,0 +1,20 @@
+"""Queue: the ranked suspects, one at a time; accept, keep, relabel, exclude or skip with one key."""
+import streamlit as st
+
+from labelscope.ui import frame
+from labelscope.ui import cache
+from labelscope.ui.queue import find_suspects_button, queue_panel, queue_path_note, suspects
+
+settings = frame("Queue", icon=":material/checklist:")
+st.title("Review queue")
+manifest = cache.manifest(settings)
+if manifest.errors:
+    st.error("This dataset cannot be used as it is; see the Overview page.")
+    st.stop()
+if suspects(settings) is None:
+    st.info("No suspects yet. Finding them scans the images and embeds them once (cached), then ranks likely "
+            f"label errors, inconsistent people, duplicates and bad images. From a shell: {queue_path_note(settings)}")
+    find_suspects_button(settings)
+    st.stop()
+st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back")
+queue_panel(settings)

@@ -1,0 +1,176 @@
+"""Out-of-sample probabilities of one label attribute per image, from the best source at hand.
+
+An *attribute* is what a check judges: ``label`` for ImageFolder / CSV datasets; for the mask
+layout the 18 classes decompose into ``mask`` (belongs to the image), ``gender`` and
+``age_group`` (belong to the person). Sources, best first:
+
+1. the training module's out-of-fold ``pred_probs`` (18 classes are summed into the attribute);
+2. k-fold logistic regression on the cached pretrained embeddings (folds grouped by person).
+
+Either is averaged with the label vote of the 20 nearest neighbours in embedding space (the
+person's own photos left out), which measured very strong on real photos.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Manifest
+from ..dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
+from .base import IssueInputs
+from .probs import knn_vote, oof_logistic
+
+MASK_ATTRIBUTES = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS}
+K_NEIGHBOURS = 20
+# Embeddings used per attribute when cached (measured on real photos, see bench/suspects.py);
+# None = every cached pretrained embedding.
+PREFERRED = {"mask": ("effnet", "face"), "gender": ("face", "effnet"), "age_group": ("face", "effnet")}
+PRETRAINED = ("effnet", "face", "colour", "pixels")
+
+
+@dataclass
+class AttributeProbs:
+    """Per-image probabilities of one attribute.
+
+    ``image_ids`` (n,), ``classes`` (C values), ``given`` (n,) int index of the value on file,
+    ``probs`` (n, C) the averaged estimate, ``parts`` the separate estimates (``model``,
+    ``knn``), ``source`` a short description of where they came from.
+    """
+
+    attribute: str
+    image_ids: np.ndarray
+    classes: tuple[str, ...]
+    given: np.ndarray
+    probs: np.ndarray
+    parts: dict[str, np.ndarray]
+    source: str
+
+
+def attribute_classes(manifest: Manifest, attribute: str) -> tuple[str, ...]:
+    if manifest.layout == "mask" and attribute in MASK_ATTRIBUTES:
+        return tuple(MASK_ATTRIBUTES[attribute])
+    if attribute != "label":
+        raise ValueError(f"unknown attribute {attribute!r} for the {manifest.layout} layout")
+    return tuple(manifest.classes)
+
+
+def attribute_probs(inputs: IssueInputs, attribute: str) -> AttributeProbs | None:
+    """Estimate (and cache in ``inputs.cache``) out-of-sample probabilities of ``attribute``.
+
+    Returns None when neither predictions nor embeddings cover any image.
+    """
+    key = f"probs:{attribute}"
+    if key not in inputs.cache:
+        inputs.cache[key] = _estimate(inputs, attribute)
+    return inputs.cache[key]
+
+
+def _estimate(inputs: IssueInputs, attribute: str) -> AttributeProbs | None:
+    m = inputs.manifest
+    classes = attribute_classes(m, attribute)
+    df = m.df[["image_id", "group_id", "label" if attribute == "label" else attribute]].copy()
+    df.columns = ["image_id", "group_id", "value"]
+    df = df[df["value"].astype(str).isin(classes)]
+    model, model_ids, source = None, None, ""
+    if inputs.pred_probs is not None:
+        model_ids, model = prediction_matrix(inputs.pred_probs, m, attribute)
+        source = "training out-of-fold predictions"
+    X, emb_ids, names = embedding_matrix(inputs.embeddings, df["image_id"].tolist(), attribute)
+    if model_ids is None and emb_ids is None:
+        return None
+    ids = df["image_id"].to_numpy()
+    for have in (model_ids, emb_ids):
+        if have is not None:
+            ids = np.intersect1d(ids, have)
+    if len(ids) < 3:
+        return None
+    sub = df.set_index("image_id").loc[ids]
+    given = np.array([classes.index(v) for v in sub["value"].astype(str)], dtype=np.int64)
+    groups = sub["group_id"].astype(str).to_numpy() if m.has_groups else None
+    parts: dict[str, np.ndarray] = {}
+    if model is not None:
+        pos = {i: k for k, i in enumerate(model_ids)}
+        parts["model"] = model[[pos[i] for i in ids]]
+    if X is not None:
+        pos = {i: k for k, i in enumerate(emb_ids)}
+        Xs = X[[pos[i] for i in ids]]
+        inputs.tell(f"{attribute}: neighbour vote", 0, 1)
+        parts["knn"] = knn_vote(Xs, given, n_classes=len(classes), k=K_NEIGHBOURS, groups=groups)
+        if model is None:
+            inputs.tell(f"{attribute}: out-of-fold classifier", 0, 1)
+            parts["model"], c = oof_logistic(Xs, given, n_classes=len(classes), groups=groups)
+            source = f"out-of-fold logistic regression (C={c:g}) on {'+'.join(names)}"
+        source += f"; {K_NEIGHBOURS}-neighbour vote on {'+'.join(names)}"
+        inputs.tell(f"{attribute}: done", 1, 1)
+    probs = np.mean(list(parts.values()), axis=0)
+    return AttributeProbs(attribute, np.asarray(ids), classes, given, probs, parts, source)
+
+
+def embedding_matrix(embeddings: list, image_ids: list[str], attribute: str = "label"
+                     ) -> tuple[np.ndarray | None, np.ndarray | None, list[str]]:
+    """Rows of the images every chosen embedding covers, combined with ``labelscope.embed.combine``
+    (each part z-scored and divided by sqrt(its width), so every part weighs the same).
+
+    Returns (X, ids, names) or (None, None, []) when no embedding is given.
+    """
+    from ..embed import combine
+
+    chosen = choose_embeddings(embeddings, attribute)
+    if not chosen:
+        return None, None, []
+    wanted = set(image_ids)
+    combined = combine([e.subset([i for i in e.image_ids if i in wanted]) for e in chosen])
+    if not len(combined):
+        return None, None, []
+    return combined.vectors, np.asarray(combined.image_ids, dtype=object), [e.name for e in chosen]
+
+
+def choose_embeddings(embeddings: list, attribute: str) -> list:
+    """The preferred embeddings for ``attribute`` among those given (else all given)."""
+    if not embeddings:
+        return []
+    by_name = {e.name: e for e in embeddings}
+    pref = [by_name[n] for n in PREFERRED.get(attribute, ()) if n in by_name]
+    if pref:
+        return pref
+    pretrained = [by_name[n] for n in PRETRAINED if n in by_name]
+    return pretrained[:1] if pretrained else list(embeddings)
+
+
+def prediction_matrix(pred: pd.DataFrame, manifest: Manifest, attribute: str
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(image_ids, probs) of ``attribute`` from a predictions table.
+
+    Accepts the training module's table (a ``pred_probs`` list column in the class order of
+    ``pred.attrs["classes"]``, default the manifest's classes) or one column per class named
+    as the class, ``p_<class>`` or ``prob_<class>``. For the mask layout the 18 classes are
+    summed into ``mask``, ``gender`` or ``age_group``.
+    """
+    classes = list(CLASS_NAMES) if manifest.layout == "mask" else list(manifest.classes)
+    if "image_id" not in pred.columns:
+        raise ValueError("predictions have no image_id column")
+    if "pred_probs" in pred.columns:
+        order = list(pred.attrs.get("classes") or classes)
+        missing = [c for c in classes if c not in order]
+        if missing:
+            raise ValueError(f"predictions were made for other classes (missing {', '.join(missing[:5])})")
+        P = np.stack(pred["pred_probs"].to_numpy()).astype(np.float64)[:, [order.index(c) for c in classes]]
+    else:
+        cols = []
+        for c in classes:
+            name = next((n for n in (c, f"p_{c}", f"prob_{c}") if n in pred.columns), None)
+            if name is None:
+                raise ValueError(f"predictions have no probability column for class {c!r}; "
+                                 f"columns: {list(pred.columns)[:12]}")
+            cols.append(name)
+        P = pred[cols].to_numpy(dtype=np.float64)
+    P = np.clip(P, 0, None)
+    P /= np.maximum(P.sum(axis=1, keepdims=True), 1e-12)
+    ids = pred["image_id"].astype(str).to_numpy()
+    if manifest.layout == "mask" and attribute in MASK_ATTRIBUTES:
+        idx = np.arange(len(CLASS_NAMES))
+        which = {"mask": idx // 6, "gender": (idx // 3) % 2, "age_group": idx % 3}[attribute]
+        P = np.stack([P[:, which == j].sum(axis=1) for j in range(len(MASK_ATTRIBUTES[attribute]))], axis=1)
+    return ids, P

@@ -1,0 +1,131 @@
+"""Turning a reviewer's answer to one suspect into review-store events, and what counts as reviewed.
+
+The Queue page calls these; they are plain functions so the mapping is tested without
+Streamlit. Every function returns the events written (the store's own return value).
+
+- accept: the suggestion becomes the label (a person's gender or age for all 7 photos, a
+  photo's mask, an ImageFolder label, the mask swap); for duplicates, outliers and bad
+  images, which have no better label, accepting means excluding the image from training;
+- keep: the labels were looked at and are right (``confirm``);
+- exclude: keep the image(s) out of training;
+- relabel: a value the reviewer chose.
+"""
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Manifest
+from ..dataset.mask import AGE_GROUPS
+
+# age written when a reviewer accepts an age-group suggestion without typing an age
+AGE_FOR_GROUP = {"<30": 25, "30-59": 45, ">=60": 65}
+EXCLUDE_ON_ACCEPT = ("duplicate", "quality", "outlier")
+
+
+def item_images(row: Any, manifest: Manifest) -> list[str]:
+    """The images a suspect concerns: its image, its ``images`` list, or the person's photos."""
+    ids = [i for i in str(value_of(row, "images")).split(";") if i]
+    if value_of(row, "image_id"):
+        ids = [str(value_of(row, "image_id"))] + [i for i in ids if i != value_of(row, "image_id")]
+    if value_of(row, "issue") == "person" and value_of(row, "field") in ("gender", "age"):
+        df = manifest.df
+        ids = df.loc[df["group_id"].astype(str) == str(value_of(row, "person")), "image_id"].tolist()
+    return ids
+
+
+def can_accept(row: Any) -> bool:
+    return value_of(row, "issue") in EXCLUDE_ON_ACCEPT or bool(value_of(row, "suggested"))
+
+
+def accept(store: Any, row: Any, *, reviewer: str, manifest: Manifest, age: int | None = None) -> list[dict]:
+    """Apply the suspect's suggestion (see the module docstring)."""
+    issue, field = value_of(row, "issue"), value_of(row, "field")
+    suggested, given = str(value_of(row, "suggested")), value_of(row, "given")
+    note = f"queue: accepted {issue} suggestion"
+    if issue in EXCLUDE_ON_ACCEPT:
+        return store.exclude([value_of(row, "image_id")], reviewer=reviewer, manifest=manifest, note=note)
+    if not suggested:
+        raise ValueError(f"suspect {value_of(row, 'rank')} has no suggestion to accept")
+    if issue == "person" and field == "gender":
+        return store.relabel_person(value_of(row, "person"), "gender", suggested, reviewer=reviewer, manifest=manifest,
+                                    note=note)
+    if issue == "person" and field == "age":
+        if age is None:
+            age = AGE_FOR_GROUP[suggested] if suggested in AGE_GROUPS else int(suggested)
+        return store.relabel_person(value_of(row, "person"), "age", int(age), reviewer=reviewer, manifest=manifest,
+                                    note=note)
+    if issue == "person" and field == "mask":
+        return _accept_mask_assignment(store, row, reviewer=reviewer, manifest=manifest, note=note)
+    return store.relabel([value_of(row, "image_id")], field or "label", suggested, reviewer=reviewer,
+                         manifest=manifest, expected_old=given, note=note)
+
+
+def keep(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
+    """Confirm the current labels of every image the suspect concerns."""
+    return store.confirm(item_images(row, manifest), reviewer=reviewer, manifest=manifest, note="queue: kept")
+
+
+def exclude(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
+    """Exclude the suspect's image (a person item: the images it names)."""
+    ids = [value_of(row, "image_id")] if value_of(row, "image_id") else item_images(row, manifest)
+    return store.exclude(ids, reviewer=reviewer, manifest=manifest, note="queue: excluded")
+
+
+def relabel(store: Any, row: Any, field: str, value: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
+    """Set ``field`` to the reviewer's ``value``: for the person when the field belongs to the person."""
+    if field in manifest.person_fields and value_of(row, "person"):
+        return store.relabel_person(value_of(row, "person"), field, value, reviewer=reviewer, manifest=manifest,
+                                    note="queue: relabelled")
+    ids = [value_of(row, "image_id")] if value_of(row, "image_id") else item_images(row, manifest)
+    return store.relabel(ids, field, value, reviewer=reviewer, manifest=manifest, note="queue: relabelled")
+
+
+def mask_moves(row: Any) -> list[tuple[str, str]]:
+    """(image_id, new mask) pairs of a person mask suggestion ``"a.jpg=not_wear, b.jpg=incorrect"``."""
+    ids = [i for i in str(value_of(row, "images")).split(";") if i]
+    by_name = {PurePosixPath(i).name: i for i in ids}
+    moves = []
+    for part in str(value_of(row, "suggested")).split(","):
+        name, _, value = part.strip().partition("=")
+        if name in by_name and value:
+            moves.append((by_name[name], value))
+    return moves
+
+
+def _accept_mask_assignment(store, row, *, reviewer, manifest, note) -> list[dict]:
+    from ..review import Change
+
+    moves = mask_moves(row)
+    if not moves:
+        raise ValueError(f"cannot read the mask suggestion {value_of(row, 'suggested')!r}")
+    current = manifest.df.set_index("image_id")["mask"]
+    pair = sorted((str(current.get(i)), v) for i, v in moves)
+    if pair == [("incorrect", "not_wear"), ("not_wear", "incorrect")]:
+        return store.swap_masks(value_of(row, "person"), reviewer=reviewer, manifest=manifest, note=note)
+    return store.apply_changes([Change(i, "mask", v, str(current.get(i))) for i, v in moves], reviewer=reviewer,
+                               manifest=manifest, note=note)
+
+
+def reviewed(table: pd.DataFrame, current: Manifest) -> np.ndarray:
+    """Bool per suspect: every image it concerns is confirmed, excluded or relabelled today."""
+    df = current.df
+    state = np.zeros(len(df), dtype=bool)
+    for col in ("confirmed", "excluded", "changed"):
+        if col in df.columns:
+            state |= df[col].to_numpy(dtype=bool)
+    done = dict(zip(df["image_id"], state))
+    out = np.zeros(len(table), dtype=bool)
+    for k, row in enumerate(table.itertuples(index=False)):
+        ids = item_images(row, current)
+        out[k] = bool(ids) and all(done.get(i, False) for i in ids)
+    return out
+
+
+def value_of(row: Any, name: str) -> Any:
+    """A suspect row's field (dict, Series or namedtuple); "" for a missing or NaN value."""
+    v = row.get(name, "") if isinstance(row, (dict, pd.Series)) else getattr(row, name, "")
+    return "" if v is None or (isinstance(v, float) and v != v) else v

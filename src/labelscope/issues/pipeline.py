@@ -1,0 +1,103 @@
+"""From a fresh dataset to the cached suspects table in one call: scan, embed, apply decisions, rank.
+
+Used by ``labelscope suspects`` and the Queue page, so both compute the same thing::
+
+    from labelscope.config import Settings
+    from labelscope.issues.pipeline import compute_suspects
+    table = compute_suspects(Settings.build("data/demo"))
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Callable
+
+import pandas as pd
+
+from ..config import Settings
+from ..dataset import Manifest, load_dataset
+from ..workspace import Workspace
+
+DEFAULT_EMBEDDERS = ("effnet", "face")
+StageProgress = Callable[[str, int, int], None]
+
+
+def compute_suspects(
+    settings: Settings,
+    manifest: Manifest | None = None,
+    *,
+    predictions: str | os.PathLike[str] | pd.DataFrame | None = None,
+    checks: Sequence[str] | None = None,
+    embedders: Sequence[str] = DEFAULT_EMBEDDERS,
+    all_rows: bool = False,
+    progress: StageProgress | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Scan and embed what the workspace lacks, then find, rank and cache the suspects.
+
+    Parameters
+    ----------
+    settings : Settings
+        Dataset, workspace, review database and scan workers.
+    manifest : Manifest, optional
+        The dataset as loaded from disk (loaded here when not given).
+    predictions : run folder, parquet file or DataFrame, optional
+        Training out-of-fold predictions; default the workspace's newest imported run, if any.
+    checks : names, optional
+        Subset of ``labelscope.issues.CHECKS``.
+    embedders : names
+        Pretrained embedders to compute (cached) and use; unavailable ones are skipped and
+        named in ``notes``.
+    all_rows : bool
+        Keep rows no check flagged.
+    progress : callable, optional
+        ``progress(stage, done, total)``; stages "scan", "embed <name>", then the checks'.
+    notes : list, optional
+        Receives human-readable notes (embedders skipped, decisions applied).
+
+    Returns
+    -------
+    The suspects table (see ``find_issues``), also written to ``Workspace.suspects``.
+    """
+    from ..embed import available_embedders, compute_embeddings
+    from ..scan import scan_dataset
+    from .find import find_issues, save_suspects
+
+    notes = notes if notes is not None else []
+    manifest = manifest if manifest is not None else load_dataset(settings.dataset, settings.layout)
+    ws = Workspace(settings.workspace).ensure()
+
+    def stage(name: str) -> Callable[[int, int], None] | None:
+        return None if progress is None else (lambda done, total: progress(name, done, total))
+
+    scan_dataset(settings.dataset, ws, manifest=manifest, workers=settings.workers, progress=stage("scan"))
+    usable = set(available_embedders(ws))
+    skipped = [e for e in embedders if e not in usable]
+    if skipped:
+        notes.append(f"embedders not available here, skipped: {', '.join(skipped)}")
+    embs = [compute_embeddings(settings.dataset, ws, name, manifest=manifest, progress=stage(f"embed {name}"))
+            for name in embedders if name in usable]
+    current = decisions_applied(settings, manifest, ws, notes)
+    table = find_issues(current, workspace=ws, pred_probs=predictions, embeddings=embs or None,
+                        checks=list(checks) if checks else None, progress=progress, all_rows=all_rows)
+    save_suspects(table, ws, extra={"dataset": str(settings.dataset), "embedders": [e.name for e in embs],
+                                    "predictions": str(predictions) if isinstance(predictions, (str, os.PathLike))
+                                    else "workspace's newest run, if any", "notes": notes})
+    return table
+
+
+def decisions_applied(settings: Settings, manifest: Manifest, ws: Workspace, notes: list[str]) -> Manifest:
+    """Today's labels when the workspace has review decisions; excluded images left out."""
+    if not (ws.review_db.exists() or settings.db_url):
+        return manifest
+    from ..review import open_review_store
+
+    current = open_review_store(settings).current_labels(manifest)
+    df = current.df
+    if "excluded" in df.columns and df["excluded"].any():
+        notes.append(f"{int(df['excluded'].sum())} excluded images left out")
+        current = current.with_df(df[~df["excluded"]].reset_index(drop=True))
+    changed = int(df["changed"].sum()) if "changed" in df.columns else 0
+    if changed:
+        notes.append(f"{changed} images ranked with their corrected labels")
+    return current

@@ -1,0 +1,178 @@
+"""Out-of-sample class probabilities from embeddings: the label checks' raw material.
+
+Two estimates, both out of sample (an image never votes for itself):
+
+- :func:`oof_logistic`: k-fold logistic regression, folds grouped by person where groups
+  exist (a person's other photos would otherwise teach the model that person's wrong label),
+  the regularisation ``C`` chosen by out-of-fold log-loss on the noisy labels themselves.
+- :func:`knn_vote`: the label shares among an image's ``k`` nearest neighbours (cosine),
+  leaving out the image itself and, when ``groups`` is given, the rest of its group.
+
+Measured on real photos (shared/MODELS.md): regularise the classifier, give each embedding
+equal weight before concatenating (``labelscope.embed.combine``), use 20 neighbours, not 5.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+DEFAULT_CS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+SMOOTH = 0.5  # pseudo-count per class in the neighbour vote, so no class gets probability 0
+
+
+def knn_vote(
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_classes: int,
+    k: int = 20,
+    groups: np.ndarray | None = None,
+    chunk: int = 2048,
+) -> np.ndarray:
+    """Share of each class among the ``k`` nearest neighbours (cosine), self and group excluded.
+
+    Parameters
+    ----------
+    X : (n, d) array of embeddings.
+    labels : (n,) int array of given class indices in ``[0, n_classes)``.
+    n_classes : number of classes.
+    k : neighbours per image (fewer when fewer images are eligible).
+    groups : optional (n,) array; neighbours from the image's own group are skipped.
+
+    Returns
+    -------
+    (n, n_classes) float array; rows sum to 1 (a small pseudo-count keeps every class > 0).
+    """
+    Xn = _unit_rows(X)
+    labels = np.asarray(labels, dtype=np.int64)
+    n = len(Xn)
+    k = max(1, min(k, n - 1))
+    probs = np.zeros((n, n_classes), dtype=np.float64)
+    g = None if groups is None else np.asarray(groups).astype(str)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        sims = Xn[start:stop] @ Xn.T
+        rows = np.arange(stop - start)
+        sims[rows, np.arange(start, stop)] = -np.inf
+        if g is not None:
+            same = (g[start:stop, None] == g[None, :]) & (g[start:stop, None] != "")
+            sims[same] = -np.inf
+        idx = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        ok = np.isfinite(np.take_along_axis(sims, idx, axis=1))
+        votes = labels[idx]
+        for c in range(n_classes):
+            probs[start:stop, c] = ((votes == c) & ok).sum(axis=1)
+    probs += SMOOTH / n_classes
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def knn_distance(X: np.ndarray, *, k: int = 10, chunk: int = 2048) -> np.ndarray:
+    """Mean cosine distance from each row to its ``k`` nearest other rows, shape (n,)."""
+    Xn = _unit_rows(X)
+    n = len(Xn)
+    k = max(1, min(k, n - 1))
+    out = np.empty(n, dtype=np.float64)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        sims = Xn[start:stop] @ Xn.T
+        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        top = -np.partition(-sims, k - 1, axis=1)[:, :k]
+        out[start:stop] = 1.0 - top.mean(axis=1)
+    return out
+
+
+def oof_logistic(
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_classes: int,
+    folds: int = 5,
+    groups: np.ndarray | None = None,
+    Cs: Sequence[float] = DEFAULT_CS,
+    max_dim: int = 256,
+    select_rows: int = 4000,
+    seed: int = 0,
+) -> tuple[np.ndarray, float]:
+    """Out-of-fold logistic-regression probabilities, ``C`` picked by out-of-fold log-loss.
+
+    Parameters
+    ----------
+    X : (n, d) array of (scaled) embeddings; reduced by PCA to ``max_dim`` when wider.
+    labels : (n,) int array of given (noisy) class indices.
+    n_classes : number of classes (columns of the result).
+    folds : number of folds (fewer when a class or the groups are too few).
+    groups : optional (n,) array; folds never split a group.
+    Cs : inverse regularisation strengths tried; the one with the lowest out-of-fold log-loss
+        on the given labels wins (no ground truth needed).
+    select_rows : ``C`` is chosen on a stratified sample of at most this many rows.
+
+    Returns
+    -------
+    (probs, C): (n, n_classes) out-of-fold probabilities and the chosen ``C``.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import log_loss
+
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(labels, dtype=np.int64)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but labels has {len(y)}")
+    if X.shape[1] > max_dim and len(X) > max_dim:
+        X = PCA(n_components=max_dim, random_state=seed).fit_transform(X).astype(np.float32)
+    X = X - X.mean(axis=0)
+    X *= np.sqrt(X.shape[1] / max(float((X ** 2).sum(axis=1).mean()), 1e-12))  # mean column variance 1
+    rng = np.random.default_rng(seed)
+    sel = np.arange(len(y))
+    if len(y) > select_rows:
+        sel = np.sort(rng.choice(len(y), size=select_rows, replace=False))
+    best_c, best_loss = float(Cs[0]), np.inf
+    if len(Cs) > 1:
+        for c in Cs:
+            p = _oof(X[sel], y[sel], n_classes, folds, None if groups is None else np.asarray(groups)[sel], c, seed)
+            loss = log_loss(y[sel], np.clip(p, 1e-9, 1), labels=np.arange(n_classes))
+            if loss < best_loss:
+                best_c, best_loss = float(c), loss
+    return _oof(X, y, n_classes, folds, groups, best_c, seed), best_c
+
+
+def _oof(X, y, n_classes, folds, groups, C, seed) -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    out = np.full((len(y), n_classes), 1.0 / n_classes)
+    for train, test in _splits(y, folds, groups, seed):
+        present = np.unique(y[train])
+        if len(present) == 1:
+            out[test] = np.eye(n_classes)[present[0]] * 0.9 + 0.1 / n_classes
+            continue
+        clf = LogisticRegression(C=C, max_iter=300, tol=1e-3)
+        clf.fit(X[train], y[train])
+        out[np.ix_(test, present)] = clf.predict_proba(X[test])
+        if len(present) < n_classes:  # classes absent from this fold's training part
+            out[test] = 0.98 * out[test] + 0.02 / n_classes
+            out[np.ix_(test, np.setdiff1d(np.arange(n_classes), present))] = 0.02 / n_classes
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def _splits(y: np.ndarray, folds: int, groups, seed: int):
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+    n = len(y)
+    if groups is not None:
+        g = np.asarray(groups).astype(str)
+        g = np.where(g == "", np.char.add("_row", np.arange(n).astype(str)), g)
+        n_groups = len(np.unique(g))
+        if n_groups >= 2:
+            return list(GroupKFold(n_splits=min(folds, n_groups), shuffle=True, random_state=seed).split(y, y, g))
+    counts = np.bincount(y)
+    smallest = counts[counts > 0].min() if len(counts) else 0
+    if smallest >= 2:
+        return list(StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True,
+                                    random_state=seed).split(y, y))
+    return list(KFold(n_splits=max(2, min(folds, n)), shuffle=True, random_state=seed).split(y))
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    X = X - X.mean(axis=0) if len(X) > 1 else X
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
