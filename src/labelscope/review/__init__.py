@@ -17,6 +17,7 @@ from .fields import ACTIONS, STATE_FIELDS
 from .filters import REVIEW_STATES, filter_labels
 from .fixes import apply_fixes, read_fixes
 from .labels import apply_events, label_changes
+from .person import group_ids, person_attributes, person_rows
 from .store import Change, ReviewStore, open_review_store
 
 
@@ -29,4 +30,4 @@ def current_labels(manifest: Manifest, store: Any) -> Manifest:
 
 __all__ = ["ACTIONS", "Change", "ExportResult", "REVIEW_STATES", "ReviewError", "ReviewStore", "STATE_FIELDS",
            "StaleLabelError", "apply_events", "apply_fixes", "current_labels", "export_labels", "filter_labels",
-           "label_changes", "open_review_store", "read_fixes"]
+           "group_ids", "label_changes", "open_review_store", "person_attributes", "person_rows", "read_fixes"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,34 +93,54 @@ def create(path: Path) -> None:
         con.close()
 
 
-@contextmanager
-def transaction(path: Path) -> Iterator[sqlite3.Connection]:
-    """One write transaction holding the write lock from its first statement.
+class Database:
+    """One long-lived connection to the events file, shared by the threads of one process.
 
-    ``BEGIN IMMEDIATE`` makes read-check-write atomic: the stale-label check and the insert see
-    the same database. Everything inside commits together or not at all.
+    A connection per call would make SQLite checkpoint and delete the WAL each time the last
+    connection closes (tens of ms); one kept open makes a commit cost one fsync. A lock
+    serialises this process's threads; other processes wait on SQLite's own lock.
     """
-    con = connect(path)
-    try:
-        _retry(lambda: con.execute("BEGIN IMMEDIATE"))
-        try:
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
-    finally:
-        con.close()
 
+    def __init__(self, path: Path):
+        self.path = path
+        self._con: sqlite3.Connection | None = None
+        self._pid = 0
+        self._lock = threading.RLock()
 
-@contextmanager
-def reading(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection for reads (WAL readers never block writers, nor wait for them)."""
-    con = connect(path)
-    try:
-        yield con
-    finally:
-        con.close()
+    def _connection(self) -> sqlite3.Connection:
+        if self._con is None or self._pid != os.getpid():  # never reuse a connection across fork
+            self._con = connect(self.path)
+            self._pid = os.getpid()
+        return self._con
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None and self._pid == os.getpid():
+                self._con.close()
+            self._con = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the write lock from its first statement.
+
+        ``BEGIN IMMEDIATE`` makes read-check-write atomic: the stale-label check and the insert
+        see the same database. Everything inside commits together or not at all.
+        """
+        with self._lock:
+            con = self._connection()
+            _retry(lambda: con.execute("BEGIN IMMEDIATE"))
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads (WAL readers never block writers, nor wait for them)."""
+        with self._lock:
+            yield self._connection()
 
 
 def _rollback(con: sqlite3.Connection) -> None:

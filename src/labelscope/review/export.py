@@ -53,11 +53,10 @@ def neutralise(value: Any) -> str:
 
 
 def csv_bytes(df: pd.DataFrame, columns: list[str]) -> bytes:
+    """``df[columns]`` as UTF-8 CSV (``\n`` line ends, minimal quoting), formulas neutralised."""
+    out = pd.DataFrame({c: df[c].astype(object).map(neutralise) for c in columns})
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for row in df[columns].itertuples(index=False, name=None):
-        w.writerow([neutralise(v) for v in row])
+    out.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return buf.getvalue().encode("utf-8")
 
 
@@ -100,12 +99,6 @@ def person_frame(current: Manifest, original: Manifest) -> pd.DataFrame:
     return out.sort_values("csv_row", kind="stable")[TRAIN_COLUMNS].reset_index(drop=True)
 
 
-def latest_of(events: pd.DataFrame) -> pd.DataFrame:
-    """The latest event of each (image_id, field) from a full event table."""
-    return events.sort_values("id").drop_duplicates(["image_id", "field"], keep="last")[
-        ["id", "at", "reviewer", "image_id", "field", "new"]]
-
-
 def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str]) -> ExportResult:
     """Write today's labels of ``manifest`` (as loaded from disk) into ``out_dir``.
 
@@ -122,15 +115,14 @@ def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str
     out = Path(out_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(out)
-    events = store.events()
-    latest = latest_of(events)
+    latest, stats = store.snapshot()
     current = apply_events(manifest, latest)
     frames = {"labels.csv": (labels_frame(current), _labels_columns(manifest))}
     if manifest.layout == "mask":
         frames["train.csv"] = (person_frame(current, manifest), TRAIN_COLUMNS)
     payload = {name: csv_bytes(frame, cols) for name, (frame, cols) in frames.items()}
     rows = {name: len(frame) for name, (frame, _) in frames.items()}
-    summary = _summary(manifest, current, events, latest, payload, rows)
+    summary = _summary(manifest, current, stats, latest, payload, rows)
     payload["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8")
     files = {name: write_bytes(data, out / name) for name, data in payload.items()}
     df = current.df
@@ -147,14 +139,11 @@ def _counts(series: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(series.value_counts().items(), key=lambda kv: str(kv[0]))}
 
 
-def _summary(manifest: Manifest, current: Manifest, events: pd.DataFrame, latest: pd.DataFrame,
+def _summary(manifest: Manifest, current: Manifest, stats: dict[str, Any], latest: pd.DataFrame,
              payload: dict[str, bytes], rows: dict[str, int]) -> dict[str, Any]:
     df = current.df
     kept = df[~df["excluded"]]
-    ev = {"count": int(len(events)), "first_id": int(events["id"].min()) if len(events) else 0,
-          "last_id": int(events["id"].max()) if len(events) else 0,
-          "first_at": str(events["at"].min()) if len(events) else "",
-          "last_at": str(events["at"].max()) if len(events) else ""}
+    ev = {k: stats[k] for k in ("count", "first_id", "last_id", "first_at", "last_at")}
     diff = label_changes(manifest, latest)
     return {
         "format": EXPORT_FORMAT,
@@ -164,8 +153,8 @@ def _summary(manifest: Manifest, current: Manifest, events: pd.DataFrame, latest
         "flagged_images": int(df["flagged"].sum()), "confirmed_images": int(df["confirmed"].sum()),
         "changes_by_field": _counts(diff["field"]) if len(diff) else {},
         "events": ev,
-        "actions": _counts(events["action"]) if len(events) else {},
-        "reviewers": _counts(events["reviewer"]) if len(events) else {},
+        "actions": {str(k): int(v) for k, v in sorted(stats["actions"].items())},
+        "reviewers": {str(k): int(v) for k, v in sorted(stats["reviewers"].items())},
         "classes": {"before": _counts(manifest.df["label"]), "after": _counts(df["label"]),
                     "after_without_excluded": _counts(kept["label"])},
         "files": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),

@@ -4,6 +4,8 @@ Pure functions on DataFrames, so the fold is tested without a database.
 """
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -14,10 +16,20 @@ STATE_COLUMNS = tuple(STATE_FIELDS)  # flagged, excluded, confirmed
 LATEST_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "new"]
 
 
-def _positions(manifest: Manifest, latest: pd.DataFrame) -> pd.DataFrame:
-    """``latest`` restricted to images of the manifest, with their row position ``pos``."""
-    pos = pd.Index(manifest.df["image_id"]).get_indexer(latest["image_id"])
-    return latest.assign(pos=pos)[pos >= 0]
+def _as_object(col) -> np.ndarray:
+    return col.to_numpy(dtype=object) if hasattr(col, "to_numpy") else np.asarray(col, dtype=object)
+
+
+def _columns(manifest: Manifest, latest: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """``latest``'s columns as NumPy arrays, restricted to the manifest's images, plus ``pos``."""
+    index = pd.Index(_as_object(manifest.df["image_id"]))
+    cols = {c: _as_object(latest[c]) for c in ("reviewer", "image_id", "field", "new")}
+    cols["id"] = np.asarray(latest["id"], dtype=np.int64)
+    pos = index.get_indexer(cols["image_id"]) if len(cols["id"]) else np.zeros(0, dtype=np.int64)
+    keep = pos >= 0
+    out = {c: v[keep] for c, v in cols.items()}
+    out["pos"] = pos[keep]
+    return out
 
 
 def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
@@ -27,8 +39,8 @@ def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
     ----------
     manifest : Manifest
         The dataset's own labels; events for image ids it lacks are ignored.
-    latest : DataFrame
-        One row per (image_id, field): columns id, at, reviewer, image_id, field, new.
+    latest : DataFrame or mapping of columns
+        One row per (image_id, field): columns id, reviewer, image_id, field, new (``at`` unused).
 
     Returns
     -------
@@ -40,41 +52,47 @@ def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
     """
     base = manifest.df
     df = base.copy()
-    lt = _positions(manifest, latest)
     n = len(df)
+    lt = _columns(manifest, latest)
+    pos, fields, new = lt["pos"], lt["field"], lt["new"]
+    changed = np.zeros(n, dtype=bool)
+    current: dict[str, np.ndarray] = {}
     for field in manifest.fields:
-        sub = lt[lt["field"] == field]
-        if sub.empty:
-            continue
-        values = df[field].to_numpy(copy=True)
-        new = sub["new"].to_numpy()
+        sel = fields == field
         if field == "age":
-            values = values.astype(np.int64)
-            new = new.astype(np.int64)
-            values[sub["pos"].to_numpy()] = new
-            df[field] = values
+            before = base[field].to_numpy(dtype=np.int64)
+            values = before.copy()
+            values[pos[sel]] = new[sel].astype(np.int64)
         else:
-            values = values.astype(object)
-            values[sub["pos"].to_numpy()] = new
-            df[field] = pd.Series(values, index=df.index).astype(base[field].dtype)
+            before = _as_object(base[field])
+            values = before.copy()
+            values[pos[sel]] = new[sel]
+        current[field] = values
+        if sel.any():
+            changed |= values != before
+            df[field] = values if field == "age" else pd.Series(values, index=df.index).astype(base[field].dtype)
     for state in STATE_COLUMNS:
         flags = np.zeros(n, dtype=bool)
-        sub = lt[lt["field"] == state]
-        flags[sub["pos"].to_numpy()] = sub["new"].to_numpy() == "1"
+        sel = fields == state
+        flags[pos[sel]] = new[sel] == "1"
         df[state] = flags
-    changed = np.zeros(n, dtype=bool)
-    for field in manifest.fields:
-        changed |= df[field].astype(str).to_numpy() != base[field].astype(str).to_numpy()
     df["changed"] = changed
     who = np.full(n, "", dtype=object)
-    if len(lt):
-        last = lt.sort_values("id").drop_duplicates("pos", keep="last")
-        who[last["pos"].to_numpy()] = last["reviewer"].to_numpy()
+    if len(pos):
+        newest_first = np.argsort(-lt["id"], kind="stable")
+        _, first = np.unique(pos[newest_first], return_index=True)
+        latest_row = newest_first[first]  # per image, its newest event
+        who[pos[latest_row]] = lt["reviewer"][latest_row]
     df["last_reviewer"] = who
     if manifest.layout == "mask" and n:
         from ..dataset.mask import derive_columns
 
-        df = derive_columns(df)
+        slim = pd.DataFrame({f: pd.Series(current[f], dtype=object) for f in ("mask", "gender")})
+        slim["age"] = current["age"]
+        derived = derive_columns(slim)
+        for col in ("age_group", "class_index", "label"):
+            df[col] = derived[col].to_numpy()
+        df = df.astype({c: base[c].dtype for c in ("age_group", "label") if c in base.columns})
     return manifest.with_df(df)
 
 
@@ -85,8 +103,10 @@ def label_changes(manifest: Manifest, latest: pd.DataFrame) -> pd.DataFrame:
     (who made the latest change of that field, and when), sorted by image_id then field.
     """
     cols = ["image_id", "group_id", "field", "before", "after", "reviewer", "at"]
-    lt = _positions(manifest, latest)
-    lt = lt[lt["field"].isin(manifest.fields)]
+    index = pd.Index(_as_object(manifest.df["image_id"]))
+    lt = pd.DataFrame(latest)
+    lt = lt.assign(pos=index.get_indexer(_as_object(lt["image_id"])) if len(lt) else [])
+    lt = lt[(lt["pos"] >= 0) & lt["field"].isin(manifest.fields)]
     if lt.empty:
         return pd.DataFrame(columns=cols)
     pos = lt["pos"].to_numpy()

@@ -15,12 +15,14 @@ each (image, field).
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..dataset import Manifest
@@ -33,8 +35,7 @@ from .labels import apply_events, label_changes
 EVENT_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "old", "new", "action", "note", "batch", "reverts"]
 _INSERT = ("INSERT INTO events (at, reviewer, image_id, field, old, new, action, note, batch, reverts) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_LATEST = ("SELECT e.id, e.at, e.reviewer, e.image_id, e.field, e.new FROM events e "
-           "JOIN (SELECT MAX(id) AS id FROM events GROUP BY image_id, field) last ON e.id = last.id")
+_SINCE = "SELECT id, at, reviewer, image_id, field, new FROM events WHERE id > ? ORDER BY id"
 _LAST_UNDONE_BATCH = ("SELECT batch FROM events WHERE reviewer = ? AND reverts IS NULL AND batch NOT IN "
                       "(SELECT reverts FROM events WHERE reverts IS NOT NULL) ORDER BY id DESC LIMIT 1")
 _CHUNK = 500
@@ -80,11 +81,30 @@ class ReviewStore:
     def __init__(self, path: str | os.PathLike[str], *, manifest: Manifest | None = None):
         self.path = Path(path)
         self.manifest = manifest
+        self._db = db.Database(self.path)
         self._index_key: object = None
         self._index: dict[str, int] = {}
+        # In-memory fold of the log up to event _fold_id: one slot per (image_id, field) holding
+        # its latest event. Ids grow in commit order (one writer at a time), so reading
+        # ``id > _fold_id`` catches up with every process's decisions.
+        self._slot: dict[tuple[str, str], int] = {}
+        self._fold_cols = _empty_fold()
+        self._fold_id = 0
+        self._fold_arrays: dict[str, np.ndarray] | None = None
+        self._fold_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"ReviewStore({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close this process's connection (reopened on the next call)."""
+        self._db.close()
+
+    def __enter__(self) -> "ReviewStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ---- image and selection actions -------------------------------------------------
     def flag(self, image_ids: list[str], *, reviewer: str, note: str = "",
@@ -199,20 +219,68 @@ class ReviewStore:
         if reviewer:
             sql += " AND reviewer = ?"
             params.append(reviewer)
-        with db.reading(self.path) as con:
+        with self._db.reading() as con:
             df = pd.read_sql_query(sql + " ORDER BY id", con, params=params)
         df["reverts"] = df["reverts"].fillna("")
         return df.astype({"id": "int64"})
 
     def version(self) -> int:
         """The newest event id (0 when empty): changes whenever anything was decided."""
-        with db.reading(self.path) as con:
+        with self._db.reading() as con:
             return int(con.execute("SELECT MAX(id) FROM events").fetchone()[0] or 0)
 
     def latest(self) -> pd.DataFrame:
         """The latest event of each (image_id, field): columns id, at, reviewer, image_id, field, new."""
-        with db.reading(self.path) as con:
-            return pd.read_sql_query(_LATEST, con)
+        return pd.DataFrame(self._latest_arrays())
+
+    def snapshot(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """The latest events and the log's statistics, both as of the same event id.
+
+        Returns ``(latest, stats)``; stats holds count, first_id, last_id, first_at, last_at,
+        and event counts by action and by reviewer, all up to ``last_id``.
+        """
+        with self._fold_lock:
+            arrays = self._latest_arrays()
+            last = self._fold_id
+        with self._db.reading() as con:
+            n, first_id, first_at, last_at = con.execute(
+                "SELECT COUNT(*), MIN(id), MIN(at), MAX(at) FROM events WHERE id <= ?", (last,)).fetchone()
+            by = {col: dict(con.execute(f"SELECT {col}, COUNT(*) FROM events WHERE id <= ? GROUP BY {col} "
+                                        f"ORDER BY {col}", (last,)).fetchall()) for col in ("action", "reviewer")}
+        stats = {"count": int(n), "first_id": int(first_id or 0), "last_id": int(last),
+                 "first_at": first_at or "", "last_at": last_at or "", "actions": by["action"],
+                 "reviewers": by["reviewer"]}
+        return pd.DataFrame(arrays), stats
+
+    def _latest_arrays(self) -> dict[str, np.ndarray]:
+        """The log folded to its latest event per (image_id, field), as NumPy columns.
+
+        The first call reads the whole log; later calls on the same store read only new events.
+        """
+        with self._fold_lock:
+            with self._db.reading() as con:
+                top = int(con.execute("SELECT MAX(id) FROM events").fetchone()[0] or 0)
+                if top < self._fold_id:  # the database was replaced: start over
+                    self._slot, self._fold_cols, self._fold_id, self._fold_arrays = {}, _empty_fold(), 0, None
+                rows = con.execute(_SINCE, (self._fold_id,)).fetchall() if top > self._fold_id else []
+            if rows or self._fold_arrays is None:
+                slot, cols = self._slot, self._fold_cols
+                names = list(cols)
+                for row in rows:
+                    key = (row[3], row[4])
+                    k = slot.get(key)
+                    if k is None:
+                        slot[key] = len(cols["id"])
+                        for name, v in zip(names, row):
+                            cols[name].append(v)
+                    else:
+                        for name, v in zip(names, row):
+                            cols[name][k] = v
+                if rows:
+                    self._fold_id = rows[-1][0]
+                self._fold_arrays = {name: np.asarray(vals, dtype=np.int64 if name == "id" else object)
+                                     for name, vals in cols.items()}
+            return self._fold_arrays
 
     def current_labels(self, manifest: Manifest) -> Manifest:
         """Today's labels: ``manifest`` (as loaded from disk) plus every decision.
@@ -220,7 +288,7 @@ class ReviewStore:
         Adds ``flagged``, ``excluded``, ``confirmed``, ``changed`` (bool) and ``last_reviewer``;
         for the mask layout ``age_group``, ``class_index`` and ``label`` are recomputed.
         """
-        return apply_events(manifest, self.latest())
+        return apply_events(manifest, self._latest_arrays())
 
     def changes(self, manifest: Manifest) -> pd.DataFrame:
         """What differs from the dataset on disk: image_id, group_id, field, before, after, reviewer, at."""
@@ -302,7 +370,7 @@ class ReviewStore:
         note = check_note(note)
         batch = uuid.uuid4().hex
         at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-        with db.transaction(self.path) as con:
+        with self._db.transaction() as con:
             if plan is not None:
                 changes = plan(con)
             if not changes:
@@ -323,6 +391,10 @@ class ReviewStore:
             con.executemany(_INSERT, rows)
             ids = [r[0] for r in con.execute("SELECT id FROM events WHERE batch = ? ORDER BY id", (batch,))]
         return [dict(zip(EVENT_COLUMNS, (i, *row))) for i, row in zip(ids, rows)]
+
+
+def _empty_fold() -> dict[str, list]:
+    return {name: [] for name in ("id", "at", "reviewer", "image_id", "field", "new")}
 
 
 def _loose(manifest: Manifest, field: str, value: Any) -> str:

@@ -1,0 +1,47 @@
+"""Review: filter the images, page through thumbnails, select, and record decisions."""
+import streamlit as st
+
+from labelscope.review import REVIEW_STATES, filter_labels
+from labelscope.ui import cache, frame
+from labelscope.ui.actions import selection_actions
+from labelscope.ui.gallery import gallery, selection
+
+settings = frame("Review", icon=":material/rate_review:")
+st.title("Review")
+
+original = cache.manifest(settings)
+if original.errors:
+    st.error("This dataset cannot be used as it is; see the Overview page.")
+    st.stop()
+
+is_mask = original.layout == "mask"
+f1, f2, f3, f4 = st.columns(4)
+classes = f1.multiselect("Class", original.classes, key="review.filter.classes")
+attributes = {}
+if is_mask:
+    for col, attr in zip((f2, f3), ("mask", "gender")):
+        attributes[attr] = col.multiselect(attr.capitalize(), sorted(original.df[attr].unique()),
+                                           key=f"review.filter.{attr}")
+    attributes["age_group"] = f4.multiselect("Age group", ["<30", "30-59", ">=60"], key="review.filter.age_group")
+g1, g2, g3 = st.columns(3)
+state = g1.selectbox("Review state", REVIEW_STATES, key="review.filter.state")
+group = g2.text_input("Person id" if is_mask else "Group", key="review.filter.person",
+                      placeholder="all" if original.has_groups else "this dataset has no groups")
+search = g3.text_input("Image id contains", key="review.filter.search")
+filters = dict(classes=classes, attributes=attributes, state=state, group=group.strip() or None,
+               search=search.strip())
+
+
+@st.fragment
+def review_panel(filters: dict) -> None:
+    current = cache.current_labels(settings)
+    view = filter_labels(current.df, **filters)
+    known = set(current.df["image_id"])
+    left, right = st.columns([3, 1])
+    with left:
+        gallery(settings, view, key="review.gallery")
+    with right:
+        selection_actions(settings, current, [i for i in selection() if i in known], key="review.actions")
+
+
+review_panel(filters)

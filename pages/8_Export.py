@@ -1,0 +1,65 @@
+"""Export: what changed and by whom, then the corrected label files."""
+import json
+
+import streamlit as st
+
+from labelscope.review import ReviewError, export_labels
+from labelscope.ui import cache, frame
+from labelscope.workspace import Workspace
+
+settings = frame("Export", icon=":material/download:")
+st.title("Export")
+original = cache.manifest(settings)
+if original.errors:
+    st.error("This dataset cannot be used as it is; see the Overview page.")
+    st.stop()
+
+store = cache.review_store(settings)
+current = cache.current_labels(settings)
+df = current.df
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Images changed", f"{int(df['changed'].sum()):,}")
+m2.metric("Excluded", f"{int(df['excluded'].sum()):,}")
+m3.metric("Flagged", f"{int(df['flagged'].sum()):,}")
+m4.metric("Decisions recorded", f"{store.version():,}")
+
+st.subheader("What changed")
+diff = store.changes(original)
+if diff.empty:
+    st.info("No label differs from the dataset on disk yet.")
+else:
+    st.caption(f"{len(diff):,} field change(s) on {diff['image_id'].nunique():,} image(s); "
+               "reviewer = who made the latest change of that field.")
+    st.dataframe(diff.groupby(["reviewer", "field"]).size().rename("changes").reset_index(),
+                 hide_index=True, key="export.by_reviewer")
+    st.dataframe(diff, hide_index=True, width="stretch", key="export.diff")
+
+st.subheader("Files")
+out = Workspace(settings.workspace).exports
+st.caption(f"Written to `{out}`: labels.csv (one row per image)"
+           + (", train.csv (the competition's schema, corrected)" if original.layout == "mask" else "")
+           + " and summary.json.")
+if st.button("Export corrected labels", key="export.run", type="primary"):
+    try:
+        result = export_labels(original, store, out)
+        st.success(f"Exported {result.rows:,} images ({result.changed:,} changed, {result.excluded:,} excluded; "
+                   f"decisions up to #{result.last_event_id}).")
+    except (ReviewError, OSError) as e:
+        st.error(f"Export failed, previous files kept: {e}")
+
+summary_path = out / "summary.json"
+if summary_path.exists():
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    if summary.get("events", {}).get("last_id", 0) < store.version():
+        st.warning("Decisions were recorded after this export: export again to include them.")
+    cols = st.columns(3)
+    for col, name, mime in zip(cols, ("labels.csv", "train.csv", "summary.json"),
+                               ("text/csv", "text/csv", "application/json")):
+        path = out / name
+        if path.exists():
+            col.download_button(f"Download {name}", data=path.read_bytes(), file_name=name, mime=mime,
+                                key=f"export.download.{name}", width="stretch")
+    with st.expander("summary.json"):
+        st.json(summary)
+else:
+    st.caption("No export yet.")

@@ -1,0 +1,121 @@
+"""Review actions on a set of images: flag, relabel a field, exclude, confirm, undo.
+
+``selection_actions`` draws the panel; every button runs its action in an ``on_click`` callback
+(before the rerun, so galleries drawn afterwards show the new labels) and leaves a success or
+error message under ``f"{key}.message"``. Draw it inside an ``st.fragment`` together with the
+gallery it acts on. Nothing is recorded without a reviewer name (``labelscope.ui.reviewer()``).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from ..config import Settings
+from ..dataset import Manifest
+from ..dataset.mask import GENDERS, MASKS
+from . import cache
+from .frame import reviewer
+
+STATE_VERBS = (("flag", "Flag"), ("unflag", "Unflag"), ("exclude", "Exclude"), ("include", "Include"),
+               ("confirm", "Confirm"))
+
+
+def show_message(key: str) -> None:
+    """The last action's outcome under ``key`` (success or the store's error message)."""
+    msg = st.session_state.get(f"{key}.message")
+    if not msg:
+        return
+    kind, text = msg
+    (st.success if kind == "success" else st.error)(text)
+
+
+def run_action(settings: Settings, key: str, describe: str, act: Callable[[Any, Manifest, str], list]) -> None:
+    """Call ``act(store, manifest_on_disk, reviewer)`` and store its outcome as the panel message."""
+    from ..review import ReviewError
+
+    name = reviewer()
+    try:
+        if not name:
+            raise ReviewError("enter your reviewer name in the sidebar first")
+        events = act(cache.review_store(settings), cache.manifest(settings), name)
+        if not events:
+            st.session_state[f"{key}.message"] = ("success", f"{describe}: nothing to do")
+        else:
+            images = len({e["image_id"] for e in events})
+            st.session_state[f"{key}.message"] = (
+                "success", f"{describe}: {len(events)} event(s) on {images} image(s) recorded as {name}")
+    except ReviewError as e:
+        st.session_state[f"{key}.message"] = ("error", str(e))
+
+
+def value_input(manifest: Manifest, field: str, *, key: str, current: Any = None) -> None:
+    """The widget for a new value of ``field`` (its state is ``st.session_state[key]``)."""
+    if manifest.layout != "mask":
+        classes = manifest.classes
+        idx = classes.index(current) if current in classes else 0
+        st.selectbox("New label", classes, index=idx, key=key)
+    elif field == "gender":
+        st.selectbox("New gender", GENDERS, index=GENDERS.index(current) if current in GENDERS else 0, key=key)
+    elif field == "mask":
+        st.selectbox("New mask", MASKS, index=MASKS.index(current) if current in MASKS else 0, key=key)
+    elif field == "age":
+        st.number_input("New age", min_value=0, max_value=130, step=1,
+                        value=int(current) if current is not None else 30, key=key)
+    else:
+        st.text_input("New race", value=str(current or ""), key=key)
+
+
+def _state(settings: Settings, key: str, verb: str, ids: list[str]) -> None:
+    run_action(settings, key, verb.capitalize(),
+               lambda store, m, name: getattr(store, verb)(ids, reviewer=name, manifest=m))
+
+
+def _relabel(settings: Settings, key: str, ids: list[str], seen_by_field: dict[str, dict[str, Any]]) -> None:
+    field = st.session_state.get(f"{key}.field")
+    value = st.session_state.get(f"{key}.value.{field}")
+    seen = seen_by_field.get(field, {})
+    run_action(settings, key, f"Relabel {field} -> {value}",
+               lambda store, m, name: store.relabel(ids, field, value, reviewer=name, manifest=m,
+                                                    expected_old=seen))
+
+
+def _undo(settings: Settings, key: str) -> None:
+    run_action(settings, key, "Undo", lambda store, m, name: store.undo(name))
+
+
+def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[str], *, key: str) -> None:
+    """Buttons acting on ``image_ids`` through the review store.
+
+    Parameters
+    ----------
+    settings : Settings
+        The app's settings (workspace, review database).
+    manifest : Manifest
+        The labels the reviewer is looking at (a ``current_labels`` result): a relabel carries
+        them as the values seen, so a change made meanwhile by someone else is refused.
+    image_ids : list of str
+        The images to act on (usually ``st.session_state["review.selection"]``).
+    key : str
+        Widget-key prefix (``f"{key}.flag"``, ``f"{key}.relabel"``, ``f"{key}.message"``...).
+    """
+    ids = list(dict.fromkeys(image_ids))
+    name = reviewer()
+    st.markdown(f"**{len(ids):,} selected**")
+    if not name:
+        st.warning("Enter your reviewer name in the sidebar to record decisions.")
+    blocked = not name or not ids
+    cols = st.columns(len(STATE_VERBS))
+    for col, (verb, label) in zip(cols, STATE_VERBS):
+        col.button(label, key=f"{key}.{verb}", on_click=_state, args=(settings, key, verb, ids),
+                   disabled=blocked, width="stretch")
+    field = st.selectbox("Field", manifest.fields, key=f"{key}.field")
+    rows = manifest.df[manifest.df["image_id"].isin(ids)]
+    current = rows[field].iloc[0] if len(rows) and rows[field].nunique() == 1 else None
+    value_input(cache.manifest(settings), field, key=f"{key}.value.{field}", current=current)
+    seen = {f: dict(zip(rows["image_id"], rows[f])) for f in manifest.fields}
+    st.button(f"Relabel {field} of {len(ids):,} image(s)", key=f"{key}.relabel", type="primary",
+              on_click=_relabel, args=(settings, key, ids, seen), disabled=blocked, width="stretch")
+    st.button("Undo my last action", key=f"{key}.undo", on_click=_undo, args=(settings, key),
+              disabled=not name, width="stretch")
+    show_message(key)

@@ -1,0 +1,140 @@
+"""A paged thumbnail grid with label captions and a multi-select.
+
+The selection lives in ``st.session_state["review.selection"]`` (a list of image ids), so any
+page (Review, Embeddings, Queue) can read it, set it, and hand it to
+``labelscope.ui.actions.selection_actions``. Thumbnails come from the scan
+(``labelscope.scan.load_thumbs``); without a scan each cell shows a placeholder and the grid says
+to run one. Call ``gallery`` inside an ``st.fragment`` so a click reruns only that part.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import PurePosixPath
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from ..config import Settings
+from . import cache
+
+SELECTION_KEY = "review.selection"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
+
+
+def md_escape(text: object) -> str:
+    """Text shown literally by Streamlit's markdown (labels such as ``wear_female_<30``)."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def default_caption(row: pd.Series) -> str:
+    """File name, label and review marks (flagged, changed, excluded) of one image."""
+    marks = "".join(m for col, m in (("flagged", "⚑"), ("changed", "✎"), ("excluded", "⊘"))
+                    if bool(row.get(col, False)))
+    name = PurePosixPath(str(row["image_id"])).stem
+    return f"{marks} {name} · {row['label']}".strip()
+
+
+def page_bounds(n: int, page: int, page_size: int) -> tuple[int, int, int]:
+    """``(start, stop, pages)`` of 1-based ``page`` (clamped) over ``n`` items."""
+    pages = max(1, math.ceil(n / page_size))
+    page = min(max(1, int(page)), pages)
+    start = (page - 1) * page_size
+    return start, min(start + page_size, n), pages
+
+
+def selection() -> list[str]:
+    return list(st.session_state.get(SELECTION_KEY, []))
+
+
+def set_selection(ids: list[str]) -> None:
+    st.session_state[SELECTION_KEY] = list(dict.fromkeys(ids))
+
+
+def _toggle(image_id: str, widget_key: str) -> None:
+    sel = selection()
+    if st.session_state.get(widget_key):
+        sel.append(image_id)
+    else:
+        sel = [i for i in sel if i != image_id]
+    set_selection(sel)
+
+
+def _add(ids: list[str]) -> None:
+    set_selection(selection() + list(ids))
+
+
+def _clear() -> None:
+    set_selection([])
+
+
+def thumbnail(settings: Settings, image_id: str, thumb: bytes | None) -> None:
+    """One cell's picture: the scan thumbnail, or a placeholder naming the file."""
+    if thumb:
+        st.image(thumb, width="stretch")
+    else:
+        st.container(height=96, border=True).caption(f"no thumbnail · {md_escape(PurePosixPath(image_id).name)}")
+
+
+def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int = 24, columns: int = 6,
+            caption: Callable[[pd.Series], str] = default_caption, selectable: bool = True) -> list[str]:
+    """Draw one page of ``df`` (rows with ``image_id`` and ``label``) as a thumbnail grid.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the workspace (and its scan thumbnails) is.
+    df : DataFrame
+        The rows to show, in display order (e.g. a filtered ``current_labels`` table).
+    key : str
+        Widget-key prefix; the page number lives in ``f"{key}.page"``.
+    page_size, columns : int
+        Thumbnails per page and per row.
+    caption : callable
+        Row -> caption text (shown literally, never as HTML).
+    selectable : bool
+        Draw a checkbox under each thumbnail bound to ``review.selection``.
+
+    Returns
+    -------
+    list of str
+        The image ids on the page shown.
+    """
+    ids = df["image_id"].tolist()
+    page_key = f"{key}.page"
+    start, stop, pages = page_bounds(len(ids), st.session_state.get(page_key, 1), page_size)
+    st.session_state[page_key] = start // page_size + 1
+    nav = st.columns([1, 3, 1, 1, 1] if selectable else [1, 3])
+    nav[0].number_input("Page", min_value=1, max_value=pages, step=1, key=page_key)
+    nav[1].caption(f"Page {start // page_size + 1} of {pages} · images {start + 1 if ids else 0}-{stop} "
+                   f"of {len(ids):,}")
+    page_ids = ids[start:stop]
+    if selectable:
+        nav[2].button("Select page", key=f"{key}.select_page", on_click=_add, args=(page_ids,),
+                      disabled=not page_ids)
+        nav[3].button(f"Select all {len(ids):,}", key=f"{key}.select_all", on_click=_add, args=(ids,),
+                      disabled=not ids)
+        nav[4].button("Clear", key=f"{key}.clear", on_click=_clear, disabled=not selection())
+    if not ids:
+        st.info("No image matches these filters.")
+        return []
+    thumbs = cache.thumbs(settings, page_ids)
+    if not thumbs:
+        st.info("No thumbnails yet: run a scan (Overview page, or `labelscope scan DATASET`) to see the pictures.")
+    chosen = set(selection())
+    rows = df.iloc[start:stop]
+    for r0 in range(0, len(rows), columns):
+        cells = st.columns(columns)
+        for cell, (_, row) in zip(cells, rows.iloc[r0:r0 + columns].iterrows()):
+            image_id = str(row["image_id"])
+            with cell:
+                thumbnail(settings, image_id, thumbs.get(image_id))
+                text = md_escape(caption(row))
+                if selectable:
+                    wkey = f"{key}.pick.{image_id}"
+                    st.session_state[wkey] = image_id in chosen
+                    st.checkbox(text, key=wkey, on_change=_toggle, args=(image_id, wkey))
+                else:
+                    st.caption(text)
+    return page_ids
