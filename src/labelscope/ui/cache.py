@@ -55,3 +55,44 @@ def features(s: Settings) -> pd.DataFrame | None:
 
 def clear() -> None:
     st.cache_data.clear()
+
+
+# ---- review (decisions) ------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _review_store(ws: str, db_url: str):
+    from ..review import open_review_store
+
+    return open_review_store(Workspace(ws), db_url=db_url or None)
+
+
+def review_store(s: Settings):
+    """The dataset's ReviewStore (one per workspace and database URL, shared by sessions)."""
+    return _review_store(str(s.workspace), s.db_url)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _current_labels(dataset: str, layout: str, token: float, ws: str, db_url: str, version: int) -> Manifest:
+    return _review_store(ws, db_url).current_labels(_manifest(dataset, layout, token))
+
+
+def current_labels(s: Settings) -> Manifest:
+    """Today's labels (manifest + decisions); recomputed only when a new event exists."""
+    version = review_store(s).version()
+    return _current_labels(str(s.dataset), s.layout, _dataset_token(s), str(s.workspace), s.db_url, version)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _thumbs(ws: str, token: float, image_ids: tuple[str, ...]) -> dict[str, bytes]:
+    try:
+        from ..scan import load_thumbs
+    except ImportError:
+        return {}
+    return load_thumbs(ws, list(image_ids))
+
+
+def thumbs(s: Settings, image_ids: list[str]) -> dict[str, bytes]:
+    """JPEG thumbnails by image id from the scan ({} when there is no scan yet)."""
+    ws = Workspace(s.workspace)
+    if not ws.thumbs.exists() or not image_ids:
+        return {}
+    return _thumbs(str(ws.root), _mtime(ws.thumbs), tuple(image_ids))
