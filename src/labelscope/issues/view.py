@@ -19,9 +19,10 @@ CROP_MARGIN = 0.25
 
 
 def item_title(row: Any) -> str:
-    """``#3 · person 000123 · gender`` or ``#7 · label · images/.../normal.jpg``."""
+    """``#3 · person (gender) · person 000123`` or ``#7 · label · cat/0.jpg``."""
     what = f"person {value_of(row, 'person')}" if not value_of(row, "image_id") else str(value_of(row, "image_id"))
-    field = f" · {value_of(row, 'field')}" if value_of(row, "field") else ""
+    field = value_of(row, "field")
+    field = f" ({field})" if field and field != "label" else ""
     return f"#{value_of(row, 'rank')} · {value_of(row, 'issue')}{field} · {what}"
 
 
