@@ -40,13 +40,9 @@ def _cli_dataset() -> str | None:
     return None
 
 
-@st.cache_resource
-def _settings(dataset: str | None) -> Settings:
-    return Settings.build(dataset)
-
-
 def settings() -> Settings:
-    return _settings(_cli_dataset())
+    """Built on every run (cheap): ``--dataset`` after ``--``, else LABELSCOPE_DATASET, else data/demo."""
+    return Settings.build(_cli_dataset())
 
 
 def reviewer() -> str:

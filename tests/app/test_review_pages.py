@@ -1,0 +1,154 @@
+"""AppTest of the Review, Person and Export pages: selections, actions and events."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from labelscope.dataset import load_dataset
+from labelscope.review import open_review_store
+
+REVIEW, PERSON, EXPORT = (str(REPO / "pages" / p) for p in ("2_Review.py", "3_Person.py", "8_Export.py"))
+
+
+def page(path: str, monkeypatch, dataset: Path, *, reviewer: str = "ana", scan: bool = False) -> AppTest:
+    import streamlit as st
+
+    if scan:
+        from labelscope.scan import scan_dataset
+
+        scan_dataset(dataset, workers=1)
+    monkeypatch.setenv("LABELSCOPE_DATASET", str(dataset))
+    monkeypatch.delenv("LABELSCOPE_WORKSPACE", raising=False)
+    monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(path, default_timeout=60)
+    at.session_state["reviewer"] = reviewer
+    return at
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def store_of(dataset: Path):
+    return open_review_store(dataset / ".labelscope")
+
+
+def test_review_relabel_of_a_selection_records_the_event(monkeypatch, mask_dataset):
+    m = load_dataset(mask_dataset)
+    target = m.df[m.df["group_id"] == "000001"]["image_id"].iloc[0]
+    at = page(REVIEW, monkeypatch, mask_dataset, scan=True)
+    at.session_state["review.selection"] = [target]
+    ok(at.run())
+    assert len(at.get("image")) == 21  # every image on the first page has its thumbnail
+    assert at.checkbox(key=f"review.gallery.pick.{target}").value is True
+    at.selectbox(key="review.actions.field").set_value("gender")
+    ok(at.run())
+    at.selectbox(key="review.actions.value.gender").set_value("male")
+    at.button(key="review.actions.relabel").click()
+    ok(at.run())
+    ev = store_of(mask_dataset).events()
+    assert ev[["reviewer", "image_id", "field", "old", "new", "action"]].values.tolist() == [
+        ["ana", target, "gender", "female", "male", "relabel"]]
+    assert "1 event(s) on 1 image(s) recorded as ana" in at.success[0].value
+    cap = at.checkbox(key=f"review.gallery.pick.{target}").label
+    assert "incorrect" in cap and "male" in cap and "✎" in cap  # the gallery shows the new label
+
+
+def test_review_refuses_a_stale_relabel_and_names_who(monkeypatch, mask_dataset):
+    m = load_dataset(mask_dataset)
+    target = m.df["image_id"].iloc[0]
+    at = page(REVIEW, monkeypatch, mask_dataset)
+    at.session_state["review.selection"] = [target]
+    ok(at.run())
+    at.selectbox(key="review.actions.field").set_value("age")
+    ok(at.run())
+    store_of(mask_dataset).relabel([target], "age", 40, reviewer="bob", manifest=m)  # another session
+    at.number_input(key="review.actions.value.age").set_value(33)
+    at.button(key="review.actions.relabel").click()
+    ok(at.run())
+    assert "bob" in at.error[0].value and "'40'" in at.error[0].value
+    assert len(store_of(mask_dataset).events()) == 1
+
+
+def test_checkbox_selection_then_flag_and_undo(monkeypatch, mask_dataset):
+    at = page(REVIEW, monkeypatch, mask_dataset)
+    ok(at.run())
+    assert "No thumbnails yet" in at.info[0].value  # no scan: placeholders, not a crash
+    ids = load_dataset(mask_dataset).df["image_id"].tolist()
+    at.checkbox(key=f"review.gallery.pick.{ids[3]}").check()
+    ok(at.run())
+    at.checkbox(key=f"review.gallery.pick.{ids[5]}").check()
+    ok(at.run())
+    assert at.session_state["review.selection"] == [ids[3], ids[5]]
+    at.button(key="review.actions.flag").click()
+    ok(at.run())
+    ev = store_of(mask_dataset).events()
+    assert ev["action"].tolist() == ["flag", "flag"] and set(ev["image_id"]) == {ids[3], ids[5]}
+    at.selectbox(key="review.filter.state").set_value("flagged")
+    ok(at.run())
+    assert "of 2" in at.caption[0].value or any("of 2" in c.value for c in at.caption)
+    at.button(key="review.actions.undo").click()
+    ok(at.run())
+    assert store_of(mask_dataset).events()["action"].tolist()[-2:] == ["undo", "undo"]
+
+
+def test_review_without_a_reviewer_records_nothing(monkeypatch, mask_dataset):
+    at = page(REVIEW, monkeypatch, mask_dataset, reviewer="")
+    at.session_state["review.selection"] = load_dataset(mask_dataset).df["image_id"].tolist()[:2]
+    ok(at.run())
+    assert at.button(key="review.actions.flag").disabled and at.button(key="review.actions.relabel").disabled
+    assert any("reviewer name" in w.value for w in at.warning)
+
+
+def test_person_swap_and_gender_for_all_seven(monkeypatch, mask_dataset):
+    at = page(PERSON, monkeypatch, mask_dataset)
+    at.session_state["person.current"] = "000002"
+    ok(at.run())
+    assert {m.label: m.value for m in at.metric}["Gender"] == "male"
+    at.button(key="person.swap").click()
+    ok(at.run())
+    ev = store_of(mask_dataset).events()
+    assert sorted(zip(ev["image_id"].str.rsplit("/", n=1).str[1], ev["new"])) == [
+        ("incorrect_mask.jpg", "not_wear"), ("normal.jpg", "incorrect")]
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert "✎ incorrect_mask.jpg · not_wear" in captions and "✎ normal.jpg · incorrect" in captions
+    at.selectbox(key="person.value.gender.000002").set_value("female")
+    at.button(key="person.set.gender").click()
+    ok(at.run())
+    ev = store_of(mask_dataset).events()
+    assert len(ev) == 9 and (ev.tail(7)["new"] == "female").all() and ev.tail(7)["batch"].nunique() == 1
+    assert {m.label: m.value for m in at.metric}["Gender"] == "female"
+    at.button(key="person.next").click()
+    ok(at.run())
+    assert at.session_state["person.current"] == "000003"
+
+
+def test_person_page_for_a_dataset_without_groups(monkeypatch, folder_dataset):
+    at = ok(page(PERSON, monkeypatch, folder_dataset).run())
+    assert "no groups" in at.info[0].value
+
+
+def test_export_page_shows_the_diff_and_writes_files(monkeypatch, mask_dataset):
+    m = load_dataset(mask_dataset)
+    store_of(mask_dataset).relabel_person("000003", "age", 59, reviewer="bob", manifest=m)
+    at = ok(page(EXPORT, monkeypatch, mask_dataset).run())
+    diff = at.dataframe[1].value  # [0] is the count by reviewer and field
+    assert len(diff) == 7 and set(diff["reviewer"]) == {"bob"} and set(diff["after"]) == {"59"}
+    assert "No export yet." in [c.value for c in at.caption]
+    at.button(key="export.run").click()
+    ok(at.run())
+    out = mask_dataset / ".labelscope" / "exports"
+    assert sorted(p.name for p in out.iterdir()) == ["labels.csv", "summary.json", "train.csv"]
+    assert "7 changed" in at.success[0].value
+    assert at.get("download_button")  # labels.csv, train.csv, summary.json
+
+
+@pytest.mark.parametrize("path", [REVIEW, PERSON, EXPORT])
+def test_pages_run_on_a_folder_dataset(monkeypatch, folder_dataset, path):
+    ok(page(path, monkeypatch, folder_dataset).run())
