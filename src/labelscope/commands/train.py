@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("schedule")
     g.add_argument("--epochs", type=int, default=5)
     g.add_argument("--folds", type=int, default=5)
+    g.add_argument("--folds-from", default=None, metavar="FOLDS_CSV",
+                   help="reuse another run's RUN_DIR/folds.csv, to compare runs on the same held-out people")
     g.add_argument("--lr", type=float, default=1e-3)
     g.add_argument("--weight-decay", type=float, default=1e-4)
     g.add_argument("--seed", type=int, default=0)
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers, folds=args.folds, seed=args.seed, device=args.device, pretrained=args.pretrained,
         freeze_backbone=args.freeze_backbone, heads=args.heads, crop=args.crop, face_margin=args.face_margin,
         faces=args.faces, resume=args.resume, amp=not args.no_amp, threads=args.threads,
-        progress=not args.no_progress, workspace=args.workspace, name=args.name,
+        progress=not args.no_progress, workspace=args.workspace, name=args.name, folds_csv=args.folds_from,
     )
     try:
         train(cfg)

@@ -68,6 +68,7 @@ class TrainConfig:
     workspace: str | None = None      # import the predictions into this workspace when done
     name: str | None = None           # run name (default: the RUN_DIR folder name)
     eval_labels_csv: str | None = None  # score held-out folds against these labels instead
+    folds_csv: str | None = None      # reuse another run's folds.csv (same held-out people)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -220,6 +221,11 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunRe
     log(f"{len(base)} images ({base.excluded} excluded), {len(base.classes)} classes, layout {base.layout}; "
         f"device {device}, {threads} threads, {workers} loader workers")
     folds = outputs.read_folds(out / outputs.FOLDS, base.image_ids) if cfg.resume else None
+    if folds is None and cfg.folds_csv:
+        folds = outputs.read_folds(cfg.folds_csv, base.image_ids)
+        if folds is None or sorted(set(folds.tolist())) != list(range(cfg.folds)):
+            raise ValueError(f"{cfg.folds_csv}: its images or its {cfg.folds} folds do not match {cfg.labels_csv}")
+        outputs.write_folds(out / outputs.FOLDS, base.image_ids, base.persons, folds)
     if folds is None:
         folds = person_folds(base.targets, base.persons, k=cfg.folds, seed=cfg.seed)
         outputs.write_folds(out / outputs.FOLDS, base.image_ids, base.persons, folds)
