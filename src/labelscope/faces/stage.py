@@ -1,0 +1,281 @@
+"""The faces stage: detect once per image, cache in the workspace, reuse while files are unchanged.
+
+    labelscope faces data/demo                  # CLI; or from Python:
+>>> summary = detect_faces("data/demo")         # -> .labelscope/faces.parquet (+ faces_all.parquet)
+>>> best = load_faces(summary.workspace)         # one best box per image (NaN when no face)
+
+``faces.parquet`` has ONE row per image: ``image_id``, ``x1, y1, x2, y2`` (the main face, in
+the original image's upright pixels; NaN when none), ``score``, ``n_faces``, ``landmarks``
+(10 floats: 5 (x, y) points, or empty), ``width``, ``height`` (upright size), ``error``, and
+the cache key (``file_size``, ``mtime_ns``, ``detector``). ``faces_all.parquet`` keeps every
+box: ``image_id``, ``face`` (0, 1, ...), the box, ``score``, ``landmarks``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..config import default_workspace
+from ..dataset import Manifest, load_dataset
+from ..workspace import Workspace, write_json, write_parquet
+from .detectors import PAD_FRACTION, Face, FaceDetector, best_face, make_detector, prepare
+
+FACES_VERSION = "1"
+MAX_SIDE = 512
+BATCH = 16
+SAVE_EVERY_S = 60.0
+_ORIENTATION = 0x0112
+BEST_COLUMNS = ["image_id", "x1", "y1", "x2", "y2", "score", "n_faces", "landmarks", "width", "height",
+                "error", "file_size", "mtime_ns", "detector"]
+ALL_COLUMNS = ["image_id", "face", "x1", "y1", "x2", "y2", "score", "landmarks"]
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class FacesSummary:
+    """What one ``detect_faces`` call did. ``images_per_s`` counts only images detected now."""
+
+    total: int
+    detected: int
+    cached: int
+    with_face: int
+    no_face: int
+    multi_face: int
+    unreadable: int
+    seconds: float
+    images_per_s: float
+    detector: str
+    workspace: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def all_faces_path(ws: Workspace) -> Path:
+    return ws.root / "faces_all.parquet"
+
+
+def detector_token(backend: str, *, max_side: int) -> str:
+    return f"{backend}:v{FACES_VERSION}:side{max_side}:pad{PAD_FRACTION}"
+
+
+def read_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> tuple[np.ndarray, tuple[int, int], float]:
+    """``(rgb, (width, height), scale)``: the image decoded at reduced size (JPEG draft), upright.
+
+    ``width, height`` are the full upright size; ``scale`` = decoded width / full width.
+    """
+    from PIL import Image, ImageOps
+
+    with open(path, "rb") as f:
+        data = f.read()
+    with Image.open(io.BytesIO(data)) as im:
+        w0, h0 = im.size
+        try:
+            swapped = im.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8)
+        except Exception:  # unreadable EXIF: pixels as stored
+            swapped = False
+        if im.format == "JPEG":
+            im.draft("RGB", (max_side, max_side))
+        im = ImageOps.exif_transpose(im) if swapped or "exif" in im.info else im
+        rgb = np.asarray(im.convert("RGB"))
+    width, height = (h0, w0) if swapped else (w0, h0)
+    return rgb, (width, height), rgb.shape[1] / width
+
+
+def _best_row(image_id: str, faces: list[Face], size: tuple[int, int] | None, error: str) -> dict[str, Any]:
+    nan = float("nan")
+    b = best_face(faces)
+    w, h = size if size else (None, None)
+    lm = [] if b is None or b.landmarks is None else [float(v) for v in np.asarray(b.landmarks).ravel()]
+    x1, y1, x2, y2 = b.box if b else (nan, nan, nan, nan)
+    return {"image_id": image_id, "x1": x1, "y1": y1, "x2": x2, "y2": y2, "score": b.score if b else nan,
+            "n_faces": len(faces), "landmarks": lm, "width": w, "height": h, "error": error}
+
+
+def _all_rows(image_id: str, faces: list[Face]) -> list[dict[str, Any]]:
+    return [{"image_id": image_id, "face": k, "x1": f.box[0], "y1": f.box[1], "x2": f.box[2], "y2": f.box[3],
+             "score": f.score, "landmarks": [] if f.landmarks is None else [float(v) for v in np.ravel(f.landmarks)]}
+            for k, f in enumerate(faces)]
+
+
+def detect_batch(detector: FaceDetector, root: Path, ids: list[str], *,
+                 max_side: int = MAX_SIDE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Detect faces in ``ids`` (relative to ``root``): best rows and all-box rows, original pixels."""
+    prepared, meta, best, every = [], [], [], []
+    for image_id in ids:
+        try:
+            rgb, size, s0 = read_image(root / image_id, max_side=max_side)
+        except Exception as e:  # unreadable: recorded, never fatal
+            best.append(_best_row(image_id, [], None, f"{type(e).__name__}: {e}"))
+            continue
+        p = prepare(rgb, max_side=max_side)
+        prepared.append(p)
+        meta.append((image_id, size, s0))
+    found = detector.detect([p.array for p in prepared]) if prepared else []
+    for p, (image_id, size, s0), faces in zip(prepared, meta, found):
+        mapped = [f.mapped(s0 * p.scale, p.pad, size) for f in faces]
+        mapped = [f for f in mapped if f.area > 0]
+        best.append(_best_row(image_id, mapped, size, ""))
+        every.extend(_all_rows(image_id, mapped))
+    return best, every
+
+
+def load_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:
+    """The cached best box per image (``BEST_COLUMNS``). Raises FileNotFoundError before detection."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    if not ws.faces.exists():
+        raise FileNotFoundError(f"no face detection in {ws.root}: run `labelscope faces` on the dataset first")
+    return pd.read_parquet(ws.faces)
+
+
+def load_all_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:
+    """Every detected box (``ALL_COLUMNS``), several rows for an image with several faces."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    path = all_faces_path(ws)
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=ALL_COLUMNS)
+
+
+def _stat(root: Path, ids: list[str]) -> dict[str, tuple[int, int]]:
+    keys = {}
+    for i in ids:
+        try:
+            st = os.stat(root / i)
+            keys[i] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            keys[i] = (-1, -1)
+    return keys
+
+
+def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[str] | Workspace | None = None, *,
+                 backend: str = "mtcnn", manifest: Manifest | None = None, progress: ProgressFn | None = None,
+                 force: bool = False, max_side: int = MAX_SIDE, detector: FaceDetector | None = None,
+                 yunet_model: str | os.PathLike[str] | None = None, layout: str = "auto",
+                 batch_size: int = BATCH, threads: int = 1) -> FacesSummary:
+    """Detect faces in every image of a dataset once; cache boxes in the workspace.
+
+    Parameters
+    ----------
+    dataset : path-like
+        The dataset folder (or the CSV file of the CSV layout).
+    workspace : path-like or Workspace, optional
+        Default ``.labelscope/`` in the dataset's folder.
+    backend : {"mtcnn", "yunet"}, default "mtcnn"
+        Ignored when ``detector`` is given (its ``name`` is recorded instead).
+    manifest : Manifest, optional
+        An already loaded manifest of ``dataset``.
+    progress : callable(done, total), optional
+        Called once with the cached count, then after each batch.
+    force : bool, default False
+        Detect again even where the cache is valid.
+    max_side : int, default 512
+        Images are decoded (JPEG draft) and resized so their longest side is at most this.
+    yunet_model : path, optional
+        The local ONNX file for ``backend="yunet"``.
+    threads : int, default 1
+        Torch threads for MTCNN (see ``MTCNNDetector``).
+
+    Returns
+    -------
+    FacesSummary
+        Counts, time and throughput. Images whose (size, mtime, detector settings) match the
+        cache are not decoded again; the tables are saved at least every minute, so an
+        interrupted run keeps its work.
+    """
+    t0 = time.perf_counter()
+    if manifest is None:
+        manifest = load_dataset(dataset, layout)
+    ws = (workspace if isinstance(workspace, Workspace)
+          else Workspace(workspace if workspace is not None else default_workspace(dataset))).ensure()
+    name = detector.name if detector is not None else backend
+    token = detector_token(name, max_side=max_side)
+    ids = manifest.df["image_id"].astype(str).tolist()
+    keys = _stat(manifest.root, ids)
+    old_best, old_all = _read_cache(ws)
+    fresh = set()
+    if not force and len(old_best):
+        k = old_best.set_index("image_id")[["file_size", "mtime_ns", "detector"]]
+        for i in ids:
+            if i in k.index:
+                row = k.loc[i]
+                if (int(row["file_size"]), int(row["mtime_ns"])) == keys[i] and row["detector"] == token:
+                    fresh.add(i)
+    todo = [i for i in ids if i not in fresh]
+    total, done = len(ids), len(ids) - len(todo)
+    if progress:
+        progress(done, total)
+    best_rows: list[dict[str, Any]] = []
+    all_rows: list[dict[str, Any]] = []
+    last_save = time.perf_counter()
+    t_detect = time.perf_counter()
+    if todo:
+        det = detector or make_detector(backend, model=yunet_model, threads=threads)
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start:start + batch_size]
+            b, a = detect_batch(det, manifest.root, chunk, max_side=max_side)
+            for row in b:
+                row["file_size"], row["mtime_ns"] = keys[row["image_id"]]
+                row["detector"] = token
+            best_rows.extend(b)
+            all_rows.extend(a)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+            if time.perf_counter() - last_save > SAVE_EVERY_S:
+                _save(ws, ids, old_best, old_all, best_rows, all_rows)
+                last_save = time.perf_counter()
+    detect_s = time.perf_counter() - t_detect
+    best = _save(ws, ids, old_best, old_all, best_rows, all_rows)
+    err = best["error"].fillna("") != ""
+    summary = FacesSummary(
+        total=total, detected=len(todo), cached=total - len(todo),
+        with_face=int((best["n_faces"] > 0).sum()), no_face=int(((best["n_faces"] == 0) & ~err).sum()),
+        multi_face=int((best["n_faces"] > 1).sum()), unreadable=int(err.sum()),
+        seconds=round(time.perf_counter() - t0, 3),
+        images_per_s=round(len(todo) / detect_s, 2) if todo and detect_s > 0 else 0.0,
+        detector=token, workspace=str(ws.root))
+    write_json({"summary": summary.to_dict(), "dataset": str(manifest.source), "max_side": max_side,
+                "pad_fraction": PAD_FRACTION}, ws.root / "faces.json")
+    return summary
+
+
+def _read_cache(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        best = pd.read_parquet(ws.faces) if ws.faces.exists() else pd.DataFrame(columns=BEST_COLUMNS)
+        every = load_all_faces(ws)
+    except Exception:  # a damaged cache is recomputed, never fatal
+        return pd.DataFrame(columns=BEST_COLUMNS), pd.DataFrame(columns=ALL_COLUMNS)
+    return best, every
+
+
+def _save(ws: Workspace, ids: list[str], old_best: pd.DataFrame, old_all: pd.DataFrame,
+          best_rows: list[dict[str, Any]], all_rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Merge new rows over the cache, keep only ``ids`` (manifest order), write both tables."""
+    new_best = pd.DataFrame(best_rows, columns=BEST_COLUMNS)
+    redone = set(new_best["image_id"])
+    keep = set(ids)
+    parts = [df for df in (old_best[~old_best["image_id"].isin(redone)], new_best) if len(df)]
+    best = pd.concat(parts, ignore_index=True) if parts else new_best
+    best = best[best["image_id"].isin(keep)].drop_duplicates("image_id", keep="last")
+    order = {i: k for k, i in enumerate(ids)}
+    best = best.sort_values("image_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    every = pd.concat([old_all[~old_all["image_id"].isin(redone)], pd.DataFrame(all_rows, columns=ALL_COLUMNS)],
+                      ignore_index=True)
+    every = every[every["image_id"].isin(keep)].reset_index(drop=True)
+    for c in ("x1", "y1", "x2", "y2", "score"):
+        best[c] = best[c].astype(float)
+        every[c] = every[c].astype(float)
+    best["n_faces"] = best["n_faces"].astype(int)
+    every["face"] = every["face"].astype(int)
+    best["width"] = pd.to_numeric(best["width"]).astype("Int64")
+    best["height"] = pd.to_numeric(best["height"]).astype("Int64")
+    best["error"] = best["error"].fillna("").astype(str)
+    write_parquet(every, all_faces_path(ws))
+    write_parquet(best, ws.faces)
+    return best
