@@ -130,35 +130,19 @@ def our_scores(root: Path, workspace: Path, *, embedders: tuple[str, ...], progr
 
 
 def ablations(manifest, embs: list) -> dict[str, pd.Series]:
-    """Scores of the pieces: each embedding alone, classifier alone, neighbour vote alone."""
+    """Scores of the pieces: each embedding alone and all together; classifier, neighbour vote, mean."""
     from labelscope.issues.attribute import attribute_probs
     from labelscope.issues.base import IssueInputs
     from labelscope.issues.label import label_quality
 
     out = {}
-    sets = [[e] for e in embs] + ([embs] if len(embs) > 1 else [])
-    for chosen in sets:
-        inputs = IssueInputs(manifest, embeddings=chosen)
-        import labelscope.issues.attribute as attr
-
-        saved = attr.PREFERRED
-        attr.PREFERRED = {}
-        try:
-            ap = attribute_probs(inputs, "label") if len(chosen) == 1 else _all_blocks(inputs, chosen)
-        finally:
-            attr.PREFERRED = saved
+    for chosen in [[e] for e in embs] + ([embs] if len(embs) > 1 else []):
+        ap = attribute_probs(IssueInputs(manifest, embeddings=chosen), "label")
         name = "+".join(e.name for e in chosen)
         for part, p in ap.parts.items():
             out[f"{name} {part}"] = pd.Series(label_quality(ap.given, p), index=ap.image_ids)
         out[f"{name} mean"] = pd.Series(label_quality(ap.given, ap.probs), index=ap.image_ids)
     return out
-
-
-def _all_blocks(inputs, chosen):
-    import labelscope.issues.attribute as attr
-
-    attr.PREFERRED = {"label": tuple(e.name for e in chosen)}
-    return attr.attribute_probs(inputs, "label")
 
 
 def main(argv: list[str] | None = None) -> int:

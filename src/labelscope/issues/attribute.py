@@ -24,9 +24,10 @@ from .probs import knn_vote, oof_logistic
 
 MASK_ATTRIBUTES = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS}
 K_NEIGHBOURS = 20
-# Embeddings used per attribute when cached (measured on real photos, see bench/suspects.py);
-# None = every cached pretrained embedding.
-PREFERRED = {"mask": ("effnet", "face"), "gender": ("face", "effnet"), "age_group": ("face", "effnet")}
+# Embeddings used per attribute, those of them that are given (measured on real photos with
+# bench/suspects.py); an attribute not listed, or none of its own given: every pretrained one.
+PREFERRED = {"label": ("effnet", "face"), "mask": ("effnet", "face"), "gender": ("face", "effnet"),
+             "age_group": ("face", "effnet"), "outlier": ("effnet",)}
 PRETRAINED = ("effnet", "face", "colour", "pixels")
 
 
@@ -128,7 +129,7 @@ def embedding_matrix(embeddings: list, image_ids: list[str], attribute: str = "l
 
 
 def choose_embeddings(embeddings: list, attribute: str) -> list:
-    """The preferred embeddings for ``attribute`` among those given (else all given)."""
+    """The embeddings to use for ``attribute`` among those given (see ``PREFERRED``)."""
     if not embeddings:
         return []
     by_name = {e.name: e for e in embeddings}
@@ -136,7 +137,7 @@ def choose_embeddings(embeddings: list, attribute: str) -> list:
     if pref:
         return pref
     pretrained = [by_name[n] for n in PRETRAINED if n in by_name]
-    return pretrained[:1] if pretrained else list(embeddings)
+    return pretrained or list(embeddings)
 
 
 def prediction_matrix(pred: pd.DataFrame, manifest: Manifest, attribute: str

@@ -1,8 +1,9 @@
-"""Image quality: unreadable, tiny, blank or very dark images, from the scan's features.
+"""Image quality: unreadable, tiny, blank or very dark (or blown-out) images, from the scan.
 
-The flags come from ``labelscope.quality``; this module turns them into issue rows. An
-unreadable image scores 0 (nothing else can be said about it), any other quality flag
-``0.3 / number of flags`` (several problems at once rank higher).
+The flags come from ``labelscope.quality.quality_flags`` with stricter thresholds than the
+Quality page's defaults (a suspect must be worth a reviewer's time): shorter side under 32 px,
+mean luminance under 20 or over 250, luminance standard deviation under 5 (blank). An
+unreadable image scores 0 (nothing else can be said about it), any other ``0.3 / flags``.
 """
 from __future__ import annotations
 
@@ -11,37 +12,34 @@ import pandas as pd
 from .base import Check, IssueInputs, empty_issues, issue_frame
 
 NAME = "quality"
+USED_FLAGS = ("unreadable", "tiny", "low_contrast", "dark", "bright")
+WORDS = {"unreadable": "unreadable", "tiny": "tiny", "low_contrast": "blank (almost no contrast)",
+         "dark": "very dark", "bright": "blown out"}
 
 
-def quality_flags(features: pd.DataFrame) -> pd.DataFrame:
-    """``image_id`` plus one boolean column per problem (``unreadable`` among them)."""
-    from .. import quality
+def suspect_thresholds():
+    from ..quality import QualityThresholds
 
-    flags = quality.quality_flags(features)
-    if "unreadable" not in flags.columns:
-        err = features.set_index("image_id")["error"].fillna("").astype(str)
-        flags["unreadable"] = flags["image_id"].map(err).fillna("") != ""
-    return flags
+    return QualityThresholds(dark=20, bright=250, low_contrast=5, tiny=32)
 
 
-def quality_rows(flags: pd.DataFrame, features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    problem_cols = [c for c in flags.columns if c != "image_id" and flags[c].dtype == bool]
-    hit = flags[flags[problem_cols].any(axis=1)]
-    hit = hit[hit["image_id"].isin(labels.index)]
+def quality_rows(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Issue rows for images with one of ``USED_FLAGS`` (``labels`` indexed by image_id)."""
+    from ..quality import quality_flags
+
+    flags = quality_flags(features, thresholds=suspect_thresholds())
+    hit = flags[flags[list(USED_FLAGS)].any(axis=1) & flags["image_id"].isin(labels.index)]
     if not len(hit):
         return empty_issues(NAME)
-    err = features.set_index("image_id")["error"].fillna("").astype(str)
     rows = []
-    for r in hit.itertuples(index=False):
-        rd = r._asdict()
-        problems = [c for c in problem_cols if rd[c]]
+    for r in hit.to_dict("records"):
+        problems = [f for f in USED_FLAGS if r[f]]
         unreadable = "unreadable" in problems
-        detail = f"unreadable: {err.get(rd['image_id'], '')}" if unreadable else ", ".join(p.replace("_", " ")
-                                                                                               for p in problems)
         rows.append({
-            "image_id": rd["image_id"], "person": str(labels.loc[rd["image_id"], "group_id"]), "field": "",
+            "image_id": r["image_id"], "person": str(labels.at[r["image_id"], "group_id"]), "field": "",
             f"is_{NAME}_issue": True, f"{NAME}_score": 0.0 if unreadable else 0.3 / len(problems),
-            "given": str(labels.loc[rd["image_id"], "label"]), "detail": detail,
+            "given": str(labels.at[r["image_id"], "label"]),
+            "detail": f"unreadable: {r['error']}" if unreadable else ", ".join(WORDS[p] for p in problems),
         })
     return issue_frame(NAME, pd.DataFrame(rows))
 
@@ -49,7 +47,7 @@ def quality_rows(flags: pd.DataFrame, features: pd.DataFrame, labels: pd.DataFra
 def run(inputs: IssueInputs) -> pd.DataFrame:
     if inputs.features is None or not len(inputs.features):
         return empty_issues(NAME)
-    return quality_rows(quality_flags(inputs.features), inputs.features, inputs.manifest.df.set_index("image_id"))
+    return quality_rows(inputs.features, inputs.manifest.df.set_index("image_id"))
 
 
 CHECK = Check(NAME, "Unreadable, tiny, blank or very dark", run, needs=("features",))
