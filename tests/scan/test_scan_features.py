@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labelscope.scan.features import FEATURE_COLUMNS, compute_features, laplacian_variance
+from labelscope.scan.features import FEATURE_COLUMNS, compute_features
+from labelscope.scan.pixels import laplacian_variance
 from labelscope.scan.phash import hamming
 
 

@@ -120,7 +120,7 @@ def test_interrupted_scan_keeps_finished_chunks(folder, tmp_path, workers):
 
     with pytest.raises(Stop):
         scan_dataset(folder, ws, workers=workers, chunk_size=8, progress=stop_after_first_chunk)
-    parts = list((ws / "scan_parts").glob("part-*.parquet"))
+    parts = list((ws / "scan_parts").glob("part-*.arrow"))
     assert len(parts) == 1 and not (ws / "features.parquet").exists()
     s = scan_dataset(folder, ws, workers=1, chunk_size=8)
     assert (s.decoded, s.cached, s.total) == (16, 8, 24)

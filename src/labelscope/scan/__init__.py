@@ -14,8 +14,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "FEATURE_COLUMNS": "features", "MAX_PIXELS": "features", "SCANNER_VERSION": "features",
-    "THUMB_SIZE": "features", "compute_features": "features", "hamming": "phash",
+    "FEATURE_COLUMNS": "features", "SCANNER_VERSION": "features",
+    "THUMB_SIZE": "features", "compute_features": "features", "hamming": "phash", "MAX_PIXELS": "decode",
     "ScanBusyError": "runner", "ScanSummary": "runner", "scan_dataset": "runner",
     "scan_chunk": "worker", "load_features": "table", "load_thumbs": "table",
 }

@@ -26,9 +26,10 @@ import pyarrow.parquet as pq
 from ..config import default_workspace
 from ..dataset import Manifest, load_dataset
 from ..workspace import Workspace, write_json
-from .features import FEATURE_COLUMNS, MAX_PIXELS, SCANNER_VERSION, THUMB_SIZE
+from .decode import MAX_PIXELS
+from .features import FEATURE_COLUMNS, SCANNER_VERSION, THUMB_SIZE
 from .table import (FEATURE_SCHEMA, THUMB_ROW_GROUP, THUMB_SCHEMA, as_workspace, part_files, read_keys,
-                    write_part, write_table)
+                    read_part, write_part, write_table)
 from .worker import scan_chunk, worker_init
 
 ProgressFn = Callable[[int, int], None]
@@ -207,7 +208,7 @@ def merge(ws: Workspace, ids: list[str], keys: dict[str, Key]) -> int:
     part_tables = []
     for p in parts:
         try:
-            part_tables.append(pq.read_table(p).select(list(FEATURE_COLUMNS) + ["thumb"]))
+            part_tables.append(read_part(p, list(FEATURE_COLUMNS) + ["thumb"]))
         except (OSError, KeyError, pa.ArrowException):
             continue
     sources += [t.select(list(FEATURE_COLUMNS)).cast(FEATURE_SCHEMA) for t in part_tables]

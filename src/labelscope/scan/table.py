@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from ..workspace import Workspace, atomic_write
@@ -47,13 +48,29 @@ def write_table(table: pa.Table, path: Path, *, row_group_size: int | None = Non
 
 
 def write_part(ws: Workspace, rows: Sequence[dict[str, Any]]) -> Path:
-    """One finished chunk, written atomically to ``scan_parts/`` (name orders parts by time)."""
-    name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-    return write_table(rows_to_table(rows), ws.scan_parts / name)
+    """One finished chunk as an Arrow file in ``scan_parts/`` (the name orders parts by time).
+
+    Written to a temporary name and renamed, but not fsynced: a part is a cache of work that
+    a crash may lose; an unreadable part is skipped and its images are simply scanned again.
+    """
+    ws.scan_parts.mkdir(parents=True, exist_ok=True)
+    path = ws.scan_parts / f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.arrow"
+    tmp = path.with_name("." + path.name + ".tmp")
+    try:
+        feather.write_feather(rows_to_table(rows), tmp, compression="uncompressed")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_part(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    return feather.read_table(path, columns=list(columns) if columns else None, memory_map=False)
 
 
 def part_files(ws: Workspace) -> list[Path]:
-    return sorted(ws.scan_parts.glob("part-*.parquet")) if ws.scan_parts.is_dir() else []
+    return sorted(ws.scan_parts.glob("part-*.arrow")) if ws.scan_parts.is_dir() else []
 
 
 def read_keys(ws: Workspace) -> tuple[pa.Table | None, list[tuple[Path, pa.Table]]]:
@@ -67,7 +84,7 @@ def read_keys(ws: Workspace) -> tuple[pa.Table | None, list[tuple[Path, pa.Table
     parts = []
     for p in part_files(ws):
         try:
-            parts.append((p, pq.read_table(p, columns=KEY_COLUMNS)))
+            parts.append((p, read_part(p, KEY_COLUMNS)))
         except (OSError, pa.ArrowException, KeyError):
             continue  # unreadable part: its images are scanned again
     return merged, parts

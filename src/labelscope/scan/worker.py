@@ -7,6 +7,7 @@ import os
 from typing import Any, Iterator, Sequence
 
 from .features import SCANNER_VERSION, compute_features
+from .pixels import release_scratch
 
 
 def scan_chunk(root: str, items: Sequence[tuple[str, int, int]]) -> list[dict[str, Any]]:
@@ -26,7 +27,8 @@ def scan_chunk(root: str, items: Sequence[tuple[str, int, int]]) -> list[dict[st
 
 @contextlib.contextmanager
 def pillow_block_cache(blocks: int = 4) -> Iterator[None]:
-    """Let Pillow reuse freed image memory within a chunk (fresh pages cost more than decoding)."""
+    """Reuse image memory within a chunk (Pillow's block cache, our work buffers): fresh pages
+    can cost more than the decoding; both are released when the chunk ends."""
     from PIL import Image
 
     old = Image.core.get_blocks_max()
@@ -35,6 +37,7 @@ def pillow_block_cache(blocks: int = 4) -> Iterator[None]:
         yield
     finally:
         Image.core.set_blocks_max(old)
+        release_scratch()
 
 
 def worker_init() -> None:
