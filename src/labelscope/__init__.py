@@ -35,6 +35,7 @@ _FACADE = {
     "find_issues": "labelscope.issues:find_issues",
     "compute_suspects": "labelscope.issues.pipeline:compute_suspects",
     "load_suspects": "labelscope.issues:load_suspects",
+    "feeding_report": "labelscope.feeding:feeding_report",
 }
 
 
