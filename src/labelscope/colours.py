@@ -162,6 +162,35 @@ def nearest_groups(dist: pd.DataFrame) -> pd.DataFrame:
                          "distance": d[np.arange(n), j], "mean_distance": d.sum(axis=1) / (n - 1)})
 
 
+def colour_outliers(features: pd.DataFrame, labels: pd.DataFrame, *, by: str, mode: Mode = "rgb",
+                    digest: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each image's distance from its own group's colour distribution, farthest first.
+
+    Returns
+    -------
+    DataFrame
+        ``image_id``, ``group``, ``distance`` (``1 - intersection`` of the image's normalised
+        histogram with its group's, averaged over channels; 0 = typical colours) and
+        ``nearest_group`` (the group whose histogram the image matches best).
+    """
+    ids, counts = per_image_histograms(features, mode=mode, digest=digest)
+    hists = group_histograms(features, labels, by=by, mode=mode, digest=digest)
+    cols = ["image_id", "group", "distance", "nearest_group"]
+    if not len(hists):
+        return pd.DataFrame(columns=cols)
+    groups = list(dict.fromkeys(hists["group"]))
+    cube = hists["share"].to_numpy().reshape(len(groups), counts.shape[1], BINS)
+    joined = _join(pd.DataFrame({"image_id": ids, "_row": np.arange(len(ids))}), labels, by)
+    p = counts[joined["_row"].to_numpy()]
+    p = p / np.maximum(p.sum(axis=2, keepdims=True), 1)
+    dist_all = np.stack([1.0 - np.minimum(p, g).sum(axis=2).mean(axis=1) for g in cube], axis=1)  # (images, groups)
+    own = joined[by].astype(str).map({g: k for k, g in enumerate(groups)}).to_numpy()
+    out = pd.DataFrame({"image_id": joined["image_id"].to_numpy(), "group": joined[by].astype(str).to_numpy(),
+                        "distance": dist_all[np.arange(len(own)), own],
+                        "nearest_group": np.asarray(groups, dtype=object)[dist_all.argmin(axis=1)]})
+    return out.sort_values("distance", ascending=False, kind="stable").reset_index(drop=True)[cols]
+
+
 # ---- pixels: luminance and tiles from the thumbnails ---------------------------------------
 def thumb_tile(jpeg: bytes, *, size: int = TILE) -> tuple[np.ndarray, np.ndarray]:
     """``(tile, luma_hist)`` of one thumbnail: a (size, size, 3) uint8 RGB tile (stretched)
@@ -247,5 +276,5 @@ def mean_images(digest: pd.DataFrame, labels: pd.DataFrame, *, by: str,
     return out
 
 
-__all__ = ["BINS", "TILE", "colour_digest", "group_histograms", "histogram_intersection", "intersection_distances",
+__all__ = ["BINS", "TILE", "colour_digest", "colour_outliers", "group_histograms", "histogram_intersection", "intersection_distances",
            "mean_image", "mean_images", "nearest_groups", "per_image_histograms", "thumb_tile"]

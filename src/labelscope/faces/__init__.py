@@ -4,12 +4,13 @@
 >>> detect_faces("data/demo")                                  # MTCNN, weights from its wheel
 >>> stats, crop, per_class = crop_box_stats(load_faces(ws), manifest.df, by="mask", coverage=0.9)
 """
-from .boxes import CropBox, box_stats, boxes_table, crop_box, crop_box_stats, export_boxes, relative_boxes
+from .boxes import CropBox, box_stats, boxes_csv, boxes_table, crop_box, crop_box_stats, export_boxes, relative_boxes
+from .crops import crop_thumbnail
 from .detectors import (BACKENDS, Face, FaceDetector, MTCNNDetector, YuNetDetector, best_face, make_detector,
                         prepare)
 from .stage import FacesSummary, all_faces_path, detect_faces, load_all_faces, load_faces, read_image
 
 __all__ = ["BACKENDS", "CropBox", "Face", "FaceDetector", "FacesSummary", "MTCNNDetector", "YuNetDetector",
-           "all_faces_path", "best_face", "box_stats", "boxes_table", "crop_box", "crop_box_stats", "detect_faces",
+           "all_faces_path", "best_face", "box_stats", "boxes_csv", "boxes_table", "crop_thumbnail", "crop_box", "crop_box_stats", "detect_faces",
            "export_boxes", "load_all_faces", "load_faces", "make_detector", "prepare", "read_image",
            "relative_boxes"]

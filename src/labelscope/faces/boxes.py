@@ -194,8 +194,14 @@ def export_boxes(faces: pd.DataFrame, path: str | os.PathLike[str], *, fallback:
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         return write_parquet(table, path)
+    data = boxes_csv(table)
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def boxes_csv(table: pd.DataFrame) -> bytes:
+    """``boxes_table`` output as CSV bytes: pixels to 0.1, scores to 1e-4, empty for missing,
+    cells a spreadsheet would run as formulas neutralised."""
     from ..review.export import csv_bytes
 
     text = table.assign(**{c: table[c].round(1) for c in ("x1", "y1", "x2", "y2")}, score=table["score"].round(4))
-    data = csv_bytes(text.astype(object).where(text.notna(), ""), EXPORT_COLUMNS)
-    return atomic_write(path, lambda p: p.write_bytes(data))
+    return csv_bytes(text.astype(object).where(text.notna(), ""), EXPORT_COLUMNS)

@@ -96,3 +96,101 @@ def thumbs(s: Settings, image_ids: list[str]) -> dict[str, bytes]:
     if not ws.thumbs.exists() or not image_ids:
         return {}
     return _thumbs(str(ws.root), _mtime(ws.thumbs), tuple(image_ids))
+
+
+# ---- colours, faces, quality (EDA pages) ---------------------------------------------------
+def _labels_args(s: Settings) -> tuple:
+    return (str(s.dataset), s.layout, _dataset_token(s), str(s.workspace), s.db_url, review_store(s).version())
+
+
+def _digest_token(s: Settings) -> float:
+    from ..colours import digest_path
+
+    return _mtime(digest_path(s.workspace))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _colour_digest(ws: str, token: float) -> pd.DataFrame | None:
+    from ..colours import digest_path
+
+    return pd.read_parquet(digest_path(ws)) if token else None
+
+
+@st.cache_data(show_spinner="Aggregating colour histograms…", max_entries=32)
+def _colour_view(ws: str, ftoken: float, dtoken: float, labels_args: tuple, by: str, mode: str, weight: str) -> dict:
+    from .. import colours
+
+    feats, labels = _features(ws, ftoken), _current_labels(*labels_args).df
+    digest = _colour_digest(ws, dtoken) if mode == "luma" else None
+    hists = colours.group_histograms(feats, labels, by=by, mode=mode, digest=digest, weight=weight)
+    dist = colours.intersection_distances(hists)
+    return {"hists": hists, "distances": dist, "nearest": colours.nearest_groups(dist),
+            "outliers": colours.colour_outliers(feats, labels, by=by, mode=mode, digest=digest)}
+
+
+def colour_view(s: Settings, *, by: str, mode: str = "rgb", weight: str = "image") -> dict | None:
+    """Group histograms, their distance table and per-image outliers (None without a scan or,
+    for luminance, without the colour digest)."""
+    ws = Workspace(s.workspace)
+    if not ws.has_scan() or (mode == "luma" and not _digest_token(s)):
+        return None
+    return _colour_view(str(ws.root), _mtime(ws.features), _digest_token(s) if mode == "luma" else 0,
+                        _labels_args(s), by, mode, weight)
+
+
+@st.cache_data(show_spinner="Averaging thumbnails…", max_entries=16)
+def _mean_images(ws: str, dtoken: float, labels_args: tuple, by: str) -> dict:
+    from ..colours import mean_images
+
+    return mean_images(_colour_digest(ws, dtoken), _current_labels(*labels_args).df, by=by)
+
+
+def mean_images(s: Settings, *, by: str) -> dict | None:
+    """``{group: (mean image, images)}`` from the colour digest (None until it is computed)."""
+    token = _digest_token(s)
+    return _mean_images(str(s.workspace), token, _labels_args(s), by) if token else None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _faces(ws: str, token: float) -> pd.DataFrame:
+    from ..faces import load_faces
+
+    return load_faces(ws)
+
+
+def faces(s: Settings) -> pd.DataFrame | None:
+    """The cached best face box per image, or None before face detection."""
+    ws = Workspace(s.workspace)
+    return _faces(str(ws.root), _mtime(ws.faces)) if ws.faces.exists() else None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _quality_flags(ws: str, ftoken: float, thresholds: tuple) -> pd.DataFrame:
+    from ..quality import QualityThresholds, quality_flags
+
+    return quality_flags(_features(ws, ftoken), thresholds=QualityThresholds(*thresholds))
+
+
+def quality_flags(s: Settings, thresholds) -> pd.DataFrame | None:
+    """Quality flags for ``thresholds`` (a QualityThresholds); None without a scan."""
+    from dataclasses import astuple
+
+    ws = Workspace(s.workspace)
+    return _quality_flags(str(ws.root), _mtime(ws.features), astuple(thresholds)) if ws.has_scan() else None
+
+
+@st.cache_data(show_spinner="Looking for duplicates…", max_entries=16)
+def _duplicates(ws: str, ftoken: float, labels_args: tuple, label: str, max_distance: int, skip_same_group: bool):
+    from ..quality import find_duplicates
+
+    return find_duplicates(_features(ws, ftoken), _current_labels(*labels_args).df, label=label,
+                           max_distance=max_distance, skip_same_group=skip_same_group)
+
+
+def duplicates(s: Settings, *, label: str = "label", max_distance: int = 4, skip_same_group: bool = False):
+    """Exact and near duplicate groups under today's labels; None without a scan."""
+    ws = Workspace(s.workspace)
+    if not ws.has_scan():
+        return None
+    return _duplicates(str(ws.root), _mtime(ws.features), _labels_args(s), label, int(max_distance),
+                       bool(skip_same_group))

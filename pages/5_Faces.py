@@ -1,0 +1,201 @@
+"""Faces: detect once, then crops by class, images without / with several / with doubtful faces,
+where faces sit per class, the one crop that holds N % of them, and an export for training."""
+from pathlib import Path
+
+import plotly.express as px
+import streamlit as st
+
+from labelscope.faces import crop_box_stats, crop_thumbnail, export_boxes, relative_boxes
+from labelscope.ui import cache, frame
+from labelscope.ui.actions import selection_actions
+from labelscope.ui.gallery import gallery, md_escape, page_bounds, selection
+from labelscope.workspace import Workspace
+
+settings = frame("Faces", icon=":material/face:")
+st.title("Faces")
+
+manifest = cache.manifest(settings)
+if manifest.errors:
+    st.error("This dataset cannot be used as it is; see the Overview page.")
+    st.stop()
+
+
+def detect_ui(label: str, *, force: bool = False) -> None:
+    """Backend choice and the button that runs (or reruns) detection with a progress bar."""
+    c1, c2 = st.columns([1, 3])
+    backend = c1.selectbox("Detector", ["mtcnn", "yunet"], key="faces.backend",
+                           help="MTCNN's weights ship with facenet-pytorch; YuNet needs your own ONNX file.")
+    model = c2.text_input("YuNet ONNX file", key="faces.yunet_model", disabled=backend != "yunet",
+                          placeholder="/path/to/face_detection_yunet.onnx")
+    if st.button(label, key="faces.detect", type="primary"):
+        from labelscope.faces import detect_faces
+
+        bar = st.progress(0.0, text="Detecting faces…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Detected {done:,} / {total:,} images")
+
+        try:
+            s = detect_faces(settings.dataset, settings.workspace, backend=backend, manifest=manifest,
+                             progress=progress, force=force, yunet_model=model or None)
+        except (FileNotFoundError, ImportError, ValueError) as e:
+            st.error(str(e))
+            return
+        cache.clear()
+        st.session_state["faces.message"] = (f"{s.detected:,} images detected ({s.images_per_s} img/s), "
+                                             f"{s.cached:,} cached.")
+        st.rerun()
+
+
+faces = cache.faces(settings)
+if faces is None:
+    st.info("No face detection yet: it runs once per image and is cached in the workspace "
+            "(or run `labelscope faces DATASET`).")
+    detect_ui("Detect faces")
+    st.stop()
+if st.session_state.get("faces.message"):
+    st.success(st.session_state.pop("faces.message"))
+
+current = cache.current_labels(settings)
+labels = current.df
+ok = faces["error"].fillna("") == ""
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Images with a face", f"{int((faces['n_faces'] > 0).sum()):,}")
+m2.metric("No face found", f"{int(((faces['n_faces'] == 0) & ok).sum()):,}")
+m3.metric("Several faces", f"{int((faces['n_faces'] > 1).sum()):,}")
+m4.metric("Unreadable", f"{int((~ok).sum()):,}")
+
+attrs = manifest.attributes
+by = st.selectbox("Group by", attrs, key="faces.by", format_func=lambda a: a.replace("_", " "))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def rel_boxes(faces, labels, by: str):
+    return relative_boxes(faces, labels, by=by)
+
+
+rel = rel_boxes(faces[["image_id", "x1", "y1", "x2", "y2", "score", "width", "height"]], labels[["image_id", by]], by)
+
+
+@st.fragment
+def crops_panel() -> None:
+    st.subheader("Face crops by class")
+    groups = sorted(rel["group"].unique().tolist())
+    if not groups:
+        st.info("No face was found in any image.")
+        return
+    c1, c2, c3 = st.columns([2, 2, 1])
+    group = c1.selectbox(by.replace("_", " ").capitalize(), groups, key="faces.crop_group")
+    order = c2.radio("Order", ["lowest score first", "highest score first"], key="faces.crop_order", horizontal=True)
+    rows = rel[rel["group"] == group].sort_values("score", ascending=order.startswith("lowest"), kind="stable")
+    start, stop, pages = page_bounds(len(rows), st.session_state.get("faces.crop_page", 1), 24)
+    c3.number_input("Page", 1, pages, key="faces.crop_page")
+    page = rows.iloc[start:stop].merge(faces[["image_id", "x1", "y1", "x2", "y2", "width", "height"]], on="image_id")
+    thumbs = cache.thumbs(settings, page["image_id"].tolist())
+    if not thumbs:
+        st.info("No thumbnails yet: scan the dataset (Overview page) to see the crops.")
+        return
+    cols = st.columns(8)
+    for k, r in enumerate(page.itertuples(index=False)):
+        with cols[k % 8]:
+            jpeg = thumbs.get(r.image_id)
+            if jpeg:
+                try:
+                    st.image(crop_thumbnail(jpeg, (r.x1, r.y1, r.x2, r.y2), (int(r.width), int(r.height))),
+                             width="stretch")
+                except ValueError:
+                    st.caption("(empty box)")
+            st.caption(md_escape(f"{Path(r.image_id).parent.name}/{Path(r.image_id).stem} · {r.score:.2f}"))
+
+
+crops_panel()
+
+
+@st.fragment
+def check_panel() -> None:
+    st.subheader("Images to check")
+    c1, c2 = st.columns([2, 1])
+    kind = c1.radio("Show", ["no face", "several faces", "low score"], key="faces.check", horizontal=True)
+    low = c2.slider("Low score below", 0.5, 1.0, 0.95, 0.01, key="faces.low_score")
+    readable = faces[faces["error"].fillna("") == ""]
+    if kind == "no face":
+        hit = readable[readable["n_faces"] == 0]
+    elif kind == "several faces":
+        hit = readable[readable["n_faces"] > 1]
+    else:
+        hit = readable[readable["score"] < low]
+    rows = hit[["image_id", "n_faces", "score"]].merge(labels, on="image_id", how="inner")
+    left, right = st.columns([3, 1])
+    with left:
+        gallery(settings, rows, key="faces.gallery",
+                caption=lambda r: f"{r['label']} · {int(r['n_faces'])} face(s)"
+                                  + (f" · {r['score']:.2f}" if r["score"] == r["score"] else ""))
+    with right:
+        known = set(rows["image_id"])
+        selection_actions(settings, current, [i for i in selection() if i in known], key="faces.actions")
+
+
+check_panel()
+
+st.subheader("Where the faces are")
+coverage = st.slider("Crop that holds the face in this share of images (%)", 50, 100, 90, key="faces.coverage")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def crop_stats(faces, labels, by: str, coverage: float):
+    return crop_box_stats(faces, labels, by=by, coverage=coverage)
+
+
+stats, overall, per_group = crop_stats(faces[["image_id", "x1", "y1", "x2", "y2", "score", "width", "height"]],
+                                       labels[["image_id", by]], by, coverage / 100)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def centre_figure(rel, box: tuple) -> dict:
+    fig = px.scatter(rel, x="cx", y="cy", color="group", opacity=0.5, render_mode="webgl",
+                     hover_data=["image_id", "w", "h", "score"])
+    fig.add_shape(type="rect", x0=box[0], y0=box[1], x1=box[2], y1=box[3], line=dict(color="black", dash="dash"))
+    fig.update_xaxes(range=[0, 1], title="centre x (share of width)")
+    fig.update_yaxes(range=[1, 0], title="centre y (share of height)", scaleanchor="x")
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10))
+    return fig.to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def size_figure(rel) -> dict:
+    long = rel.melt(id_vars=["group"], value_vars=["w", "h"], var_name="side", value_name="share")
+    fig = px.box(long, x="group", y="share", color="side", points=False)
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="box size (share of image)")
+    return fig.to_dict()
+
+
+p1, p2 = st.columns(2)
+box = (overall.x1, overall.y1, overall.x2, overall.y2)
+p1.plotly_chart(centre_figure(rel, box), key="faces.centres", width="stretch")
+p2.plotly_chart(size_figure(rel), key="faces.sizes", width="stretch")
+st.markdown(f"**The crop x {overall.x1:.2f}-{overall.x2:.2f}, y {overall.y1:.2f}-{overall.y2:.2f}** (shares of width "
+            f"and height; dashed above) holds the whole face in {overall.coverage:.1%} of the {overall.n:,} images "
+            "with a face: a consistent crop for images where no box is known.")
+st.dataframe(per_group, hide_index=True, width="stretch", key="faces.crop_per_group",
+             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("x1", "y1", "x2", "y2")}
+             | {"coverage": st.column_config.NumberColumn(format="%.3f")})
+with st.expander("Centre and size per group (10th, 50th, 90th percentiles)"):
+    st.dataframe(stats, hide_index=True, width="stretch", key="faces.stats")
+
+st.subheader("Export boxes for training")
+e1, e2 = st.columns(2)
+fallback = e1.checkbox("Use the crop above where no face was found", value=True, key="faces.fallback")
+min_score = e2.slider("Count a face only from score", 0.0, 1.0, 0.0, 0.05, key="faces.min_score")
+crop = overall if fallback else None
+if st.button("Write face_boxes.csv and face_boxes.parquet", key="faces.export"):
+    out = Workspace(settings.workspace).exports
+    csv_path = export_boxes(faces, out / "face_boxes.csv", fallback=crop, min_score=min_score)
+    pq_path = export_boxes(faces, out / "face_boxes.parquet", fallback=crop, min_score=min_score)
+    st.session_state["faces.exported"] = str(csv_path)
+    st.success(f"Wrote `{csv_path}` and `{pq_path}` (give the Parquet file to training's face-crop option).")
+exported = st.session_state.get("faces.exported")
+if exported and Path(exported).is_file():
+    st.download_button("Download face_boxes.csv", Path(exported).read_bytes(), "face_boxes.csv", "text/csv",
+                       key="faces.download")
+with st.expander("Detect again"):
+    detect_ui("Detect faces again (all images)", force=True)
