@@ -36,6 +36,14 @@ _FACADE = {
     "compute_suspects": "labelscope.issues.pipeline:compute_suspects",
     "load_suspects": "labelscope.issues:load_suspects",
     "feeding_report": "labelscope.feeding:feeding_report",
+    "detect_faces": "labelscope.faces:detect_faces",
+    "load_faces": "labelscope.faces:load_faces",
+    "crop_box_stats": "labelscope.faces:crop_box_stats",
+    "export_boxes": "labelscope.faces:export_boxes",
+    "quality_flags": "labelscope.quality:quality_flags",
+    "find_duplicates": "labelscope.quality:find_duplicates",
+    "group_histograms": "labelscope.colours:group_histograms",
+    "colour_digest": "labelscope.colours:colour_digest",
 }
 
 
