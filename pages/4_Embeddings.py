@@ -1,0 +1,99 @@
+"""Embeddings: a 2-D map of the images; box or lasso a region to see and fix what is in it."""
+import streamlit as st
+
+from labelscope.embed.view import (SUSPECT_SCORE, category_order, colour_options, is_numeric_colour, scatter_frame,
+                                  selection_rows)
+from labelscope.ui import cache, frame
+from labelscope.ui import embeddings as ui_emb
+from labelscope.ui.actions import selection_actions
+from labelscope.ui.gallery import gallery, selection
+
+settings = frame("Embeddings", icon=":material/scatter_plot:")
+st.title("Embeddings")
+
+original = cache.manifest(settings)
+if original.errors:
+    st.error("This dataset cannot be used as it is; see the Overview page.")
+    st.stop()
+
+avail = ui_emb.availability(str(settings.workspace))
+done = ui_emb.computed(settings)
+
+with st.expander("Compute embeddings", expanded=not done):
+    usable = [n for n, (ok, _) in avail.items() if ok]
+    st.caption("Weights come from installed packages or files already on disk; nothing is downloaded. "
+               "Not usable here: " + ("; ".join(f"**{n}**: {why}" for n, (ok, why) in avail.items() if not ok)
+                                      or "none") + ".")
+    c1, c2 = st.columns([3, 1])
+    to_compute = c1.selectbox("Embedder", usable, key="emb.compute.name",
+                              index=usable.index("effnet") if "effnet" in usable else 0)
+    if c2.button("Compute", key="emb.compute.go", type="primary", disabled=not usable):
+        from labelscope.embed import compute_embeddings
+
+        bar = st.progress(0.0, text=f"Embedding with {to_compute}…")
+
+        def _progress(n_done: int, total: int) -> None:
+            bar.progress(n_done / max(total, 1), text=f"{to_compute}: {n_done:,} / {total:,} images")
+
+        emb = compute_embeddings(original, settings.workspace, to_compute, progress=_progress)
+        bar.progress(1.0, text=f"{to_compute}: {len(emb):,} images x {emb.dim} "
+                               f"({len(emb.missing)} unreadable left out)")
+        done = ui_emb.computed(settings)
+
+if not done:
+    st.info("No embeddings yet: compute one above, or run `labelscope embed DATASET` "
+            "(add `--embedder face` for the face descriptor).")
+    st.stop()
+
+current = cache.current_labels(settings)
+scores = ui_emb.suspects(settings)
+options = colour_options(original.attributes, has_suspects=scores is not None)
+default = [n for n in ("effnet", "face") if n in done] or done[:1]
+c1, c2, c3 = st.columns([2, 1, 1])
+names = c1.multiselect("Feature sets (several are z-scored and concatenated)", done, default=default,
+                       key="emb.names")
+method = c2.radio("Projection", ["pca", "tsne", "umap"], horizontal=True, key="emb.method",
+                  format_func={"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}.get)
+colour_by = c3.selectbox("Colour by", options, key="emb.colour")
+if not names:
+    st.info("Choose at least one feature set.")
+    st.stop()
+
+emb = ui_emb.embedding(settings, names)
+xy = ui_emb.projection(settings, emb, method, compute=False)
+if xy is None:
+    st.info(f"No {method.upper()} map of this feature set yet (it takes a while on large datasets).")
+    if st.button(f"Compute the {method.upper()} map", key="emb.project.go", type="primary"):
+        xy = ui_emb.projection(settings, emb, method, compute=True)
+    else:
+        st.stop()
+
+points = scatter_frame(xy, current.df, colour_by, scores=scores)
+numeric = is_numeric_colour(points)
+fig = ui_emb.scatter_figure(points, colour_title=colour_by, numeric=numeric,
+                            order=None if numeric else category_order(points["colour"]))
+st.caption(f"{len(points):,} images · {emb.name} ({emb.dim}-d) · {method.upper()} · "
+           f"box or lasso select points to review them"
+           + (f" · {len(emb.missing)} unreadable images not shown" if emb.missing else "")
+           + (" · suspect score: low = more suspicious" if colour_by == SUSPECT_SCORE else ""))
+st.plotly_chart(fig, key=ui_emb.CHART_KEY, on_select=ui_emb.store_selection, selection_mode=("box", "lasso"),
+                width="stretch")
+
+
+@st.fragment
+def selection_panel() -> None:
+    labels = cache.current_labels(settings)
+    view = selection_rows(labels.df, selection())
+    chosen = view["image_id"].tolist()
+    if not chosen:  # selection_actions says "N selected" otherwise
+        st.markdown("**0 selected**")
+        st.caption("Select points on the map (box or lasso) to see their thumbnails here.")
+        return
+    left, right = st.columns([3, 1])
+    with left:
+        gallery(settings, view, key="emb.gallery")
+    with right:
+        selection_actions(settings, labels, chosen, key="emb.actions")
+
+
+selection_panel()
