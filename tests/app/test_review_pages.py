@@ -56,8 +56,8 @@ def test_review_relabel_of_a_selection_records_the_event(monkeypatch, mask_datas
     assert ev[["reviewer", "image_id", "field", "old", "new", "action"]].values.tolist() == [
         ["ana", target, "gender", "female", "male", "relabel"]]
     assert "1 event(s) on 1 image(s) recorded as ana" in at.success[0].value
-    cap = at.checkbox(key=f"review.gallery.pick.{target}").label
-    assert "incorrect" in cap and "male" in cap and "✎" in cap  # the gallery shows the new label
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert "✎ incorrect_mask · incorrect_male_<30" in captions  # the gallery shows the new label
 
 
 def test_review_refuses_a_stale_relabel_and_names_who(monkeypatch, mask_dataset):
@@ -152,3 +152,25 @@ def test_export_page_shows_the_diff_and_writes_files(monkeypatch, mask_dataset):
 @pytest.mark.parametrize("path", [REVIEW, PERSON, EXPORT])
 def test_pages_run_on_a_folder_dataset(monkeypatch, folder_dataset, path):
     ok(page(path, monkeypatch, folder_dataset).run())
+
+
+def test_group_view_of_a_csv_dataset_sets_the_label_for_the_group(monkeypatch, tmp_path):
+    from conftest import write_image
+
+    root = tmp_path / "csvds"
+    lines = ["path,label,group"]
+    for i in range(5):
+        write_image(root / "img" / f"{i}.png", seed=i)
+        lines.append(f"img/{i}.png,{'cat' if i < 3 else 'dog'},{'g1' if i < 3 else 'g2'}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n")
+    at = page(PERSON, monkeypatch, root / "labels.csv")
+    ok(at.run())
+    assert at.session_state["person.current"] == "g1"
+    shown = [c.value.replace("\\", "") for c in at.caption if not c.value.startswith("no thumbnail")]
+    assert shown[:3] == ["0.png · cat", "1.png · cat", "2.png · cat"]
+    at.selectbox(key="person.value.label.g1").set_value("dog")
+    at.button(key="person.set.label").click()
+    ok(at.run())
+    ev = open_review_store(root / ".labelscope").events()
+    assert sorted(ev["image_id"]) == ["img/0.png", "img/1.png", "img/2.png"] and set(ev["new"]) == {"dog"}
+    assert not [b for b in at.button if b.key == "person.swap"]  # no swap outside the mask layout

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,17 @@ def neutralise(value: Any) -> str:
 
 def csv_bytes(df: pd.DataFrame, columns: list[str]) -> bytes:
     """``df[columns]`` as UTF-8 CSV (``\n`` line ends, minimal quoting), formulas neutralised."""
-    out = pd.DataFrame({c: df[c].astype(object).map(neutralise) for c in columns})
+    cols = [_neutralised(df[c]) for c in columns]
     buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows(zip(*cols))
     return buf.getvalue().encode("utf-8")
+
+
+def _neutralised(col: pd.Series) -> list[str]:
+    values = ["" if v is None else str(v) for v in col.tolist()]
+    return ["'" + v if v.startswith(FORMULA_PREFIXES) else v for v in values]
 
 
 def labels_frame(current: Manifest) -> pd.DataFrame:
@@ -84,19 +92,20 @@ def person_frame(current: Manifest, original: Manifest) -> pd.DataFrame:
     A person's value is the one most of their photos carry today; on a tie, a reviewer's change
     wins over the value on disk (then the alphabetically first).
     """
-    cur, orig = current.df, original.df
-    firsts = orig.sort_values("csv_row", kind="stable").drop_duplicates("group_id")
-    out = firsts[["group_id", "person_path", "csv_row"]].rename(columns={"group_id": "id", "person_path": "path"})
+    firsts = original.df.sort_values("csv_row", kind="stable").drop_duplicates("group_id")
+    out = firsts[["group_id", "person_path"]].rename(columns={"group_id": "id", "person_path": "path"})
+    gids = current.df["group_id"].astype(str).tolist()
     for f in ("gender", "race", "age"):
-        counts = (pd.DataFrame({"id": cur["group_id"].to_numpy(), "value": cur[f].astype(str).to_numpy()})
-                  .value_counts().rename("n").reset_index())
-        disk = dict(zip(firsts["group_id"], firsts[f].astype(str)))
-        counts["from_disk"] = counts["value"].to_numpy() == counts["id"].map(disk).to_numpy()
-        best = counts.sort_values(["id", "n", "from_disk", "value"], ascending=[True, False, True, True],
-                                  kind="stable").drop_duplicates("id")
-        out[f] = out["id"].map(dict(zip(best["id"], best["value"])))
+        disk = dict(zip(firsts["group_id"].astype(str), firsts[f].astype(str)))
+        counts = Counter(zip(gids, current.df[f].astype(str).tolist()))
+        best: dict[str, tuple[int, bool, str]] = {}
+        for (gid, value), n in counts.items():
+            rank = (-n, value == disk.get(gid), value)
+            if gid not in best or rank < best[gid]:
+                best[gid] = rank
+        out[f] = out["id"].astype(str).map({g: r[2] for g, r in best.items()})
     out["age"] = out["age"].astype(int)
-    return out.sort_values("csv_row", kind="stable")[TRAIN_COLUMNS].reset_index(drop=True)
+    return out[TRAIN_COLUMNS].reset_index(drop=True)
 
 
 def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str]) -> ExportResult:

@@ -105,10 +105,10 @@ def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[st
     if not name:
         st.warning("Enter your reviewer name in the sidebar to record decisions.")
     blocked = not name or not ids
-    cols = st.columns(len(STATE_VERBS))
-    for col, (verb, label) in zip(cols, STATE_VERBS):
-        col.button(label, key=f"{key}.{verb}", on_click=_state, args=(settings, key, verb, ids),
-                   disabled=blocked, width="stretch")
+    with st.container(horizontal=True):
+        for verb, label in STATE_VERBS:
+            st.button(label, key=f"{key}.{verb}", on_click=_state, args=(settings, key, verb, ids),
+                      disabled=blocked)
     field = st.selectbox("Field", manifest.fields, key=f"{key}.field")
     rows = manifest.df[manifest.df["image_id"].isin(ids)]
     current = rows[field].iloc[0] if len(rows) and rows[field].nunique() == 1 else None

@@ -105,17 +105,17 @@ def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int = 
     page_key = f"{key}.page"
     start, stop, pages = page_bounds(len(ids), st.session_state.get(page_key, 1), page_size)
     st.session_state[page_key] = start // page_size + 1
-    nav = st.columns([1, 3, 1, 1, 1] if selectable else [1, 3])
-    nav[0].number_input("Page", min_value=1, max_value=pages, step=1, key=page_key)
-    nav[1].caption(f"Page {start // page_size + 1} of {pages} · images {start + 1 if ids else 0}-{stop} "
-                   f"of {len(ids):,}")
     page_ids = ids[start:stop]
-    if selectable:
-        nav[2].button("Select page", key=f"{key}.select_page", on_click=_add, args=(page_ids,),
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.number_input("Page", min_value=1, max_value=pages, step=1, key=page_key, width=110)
+        st.caption(f"Page {start // page_size + 1} of {pages} · images {start + 1 if ids else 0}-{stop} "
+                   f"of {len(ids):,}", width="content")
+        if selectable:
+            st.button("Select page", key=f"{key}.select_page", on_click=_add, args=(page_ids,),
                       disabled=not page_ids)
-        nav[3].button(f"Select all {len(ids):,}", key=f"{key}.select_all", on_click=_add, args=(ids,),
+            st.button(f"Select all {len(ids):,}", key=f"{key}.select_all", on_click=_add, args=(ids,),
                       disabled=not ids)
-        nav[4].button("Clear", key=f"{key}.clear", on_click=_clear, disabled=not selection())
+            st.button("Clear selection", key=f"{key}.clear", on_click=_clear, disabled=not selection())
     if not ids:
         st.info("No image matches these filters.")
         return []
@@ -130,11 +130,9 @@ def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int = 
             image_id = str(row["image_id"])
             with cell:
                 thumbnail(settings, image_id, thumbs.get(image_id))
-                text = md_escape(caption(row))
+                st.caption(md_escape(caption(row)))
                 if selectable:
                     wkey = f"{key}.pick.{image_id}"
                     st.session_state[wkey] = image_id in chosen
-                    st.checkbox(text, key=wkey, on_change=_toggle, args=(image_id, wkey))
-                else:
-                    st.caption(text)
+                    st.checkbox("select", key=wkey, on_change=_toggle, args=(image_id, wkey))
     return page_ids
