@@ -198,7 +198,8 @@ def find_duplicates(features: pd.DataFrame, labels: pd.DataFrame | None = None, 
     if near:
         ok = (features["error"].fillna("").astype(str) == "").to_numpy() & features["phash"].notna().to_numpy()
         pos = np.nonzero(ok)[0]
-        hashes = features["phash"].to_numpy()[pos].astype(np.int64)
+        # never through float64: a nullable Int64 column with one <NA> would round every hash
+        hashes = features["phash"].iloc[pos].astype("int64").to_numpy()
         sha = features["sha1"].fillna("").astype(str).to_numpy()[pos]
         i, j, _, truncated = near_pairs(hashes, max_distance=max_distance)
         if person is not None and len(i):
