@@ -17,10 +17,13 @@ def scan_json(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_demo_scan_is_incremental_by_counts(demo_copy: Path, capsys):
+def test_demo_scan_is_incremental_by_counts(demo_copy: Path, capsys, monkeypatch):
+    import labelscope.scan.runner as runner
+
+    monkeypatch.setattr(runner, "POOL_MIN_IMAGES", 0)  # the first scan runs in 2 worker processes
     n = sum(1 for p in (demo_copy / "images").rglob("*") if p.is_file())
     first = scan_json(capsys, str(demo_copy), "--workers", "2")
-    assert first["total"] == n and first["decoded"] == n and first["cached"] == 0
+    assert first["total"] == n and first["decoded"] == n and first["cached"] == 0 and first["workers"] == 2
     assert first["unreadable"] >= 1  # the demo plants one unreadable file
     assert {"total", "decoded", "cached", "unreadable", "seconds"} <= set(first)
 

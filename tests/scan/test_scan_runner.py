@@ -33,6 +33,14 @@ def folder(tmp_path: Path) -> Path:
     return make_folder(tmp_path / "ds")
 
 
+@pytest.fixture
+def pool_always(monkeypatch):
+    """Start worker processes even for a handful of images (the default keeps small work in-process)."""
+    import labelscope.scan.runner as runner
+
+    monkeypatch.setattr(runner, "POOL_MIN_IMAGES", 0)
+
+
 def frame(ws: Path) -> pd.DataFrame:
     return load_features(ws).set_index("image_id")
 
@@ -111,7 +119,7 @@ class Stop(Exception):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_interrupted_scan_keeps_finished_chunks(folder, tmp_path, workers):
+def test_interrupted_scan_keeps_finished_chunks(folder, tmp_path, workers, pool_always):
     ws = tmp_path / "ws"
 
     def stop_after_first_chunk(done, total):
@@ -128,12 +136,17 @@ def test_interrupted_scan_keeps_finished_chunks(folder, tmp_path, workers):
     assert not (ws / "scan_parts").exists()
 
 
-def test_parallel_and_serial_scans_agree(folder, tmp_path):
+def test_parallel_and_serial_scans_agree(folder, tmp_path, pool_always):
     scan_dataset(folder, tmp_path / "one", workers=1)
     s = scan_dataset(folder, tmp_path / "two", workers=2, chunk_size=5)
     assert s.decoded == 24 and s.workers == 2
     pd.testing.assert_frame_equal(load_features(tmp_path / "one"), load_features(tmp_path / "two"))
     assert load_thumbs(tmp_path / "one") == load_thumbs(tmp_path / "two")
+
+
+def test_small_work_stays_in_process(folder, tmp_path):
+    s = scan_dataset(folder, tmp_path / "ws", workers=4)
+    assert s.decoded == 24 and s.workers == 1
 
 
 def test_a_caller_executor_replaces_the_pool(folder, tmp_path):
@@ -143,7 +156,7 @@ def test_a_caller_executor_replaces_the_pool(folder, tmp_path):
     assert len(load_features(tmp_path / "ws")) == 24
 
 
-def test_bad_files_never_stop_the_scan(folder, tmp_path):
+def test_bad_files_never_stop_the_scan(folder, tmp_path, pool_always):
     (folder / "cat" / "empty.jpg").write_bytes(b"")
     (folder / "cat" / "notes.jpg").write_text("not a picture")
     (folder / "dog" / "half.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
@@ -208,3 +221,45 @@ def test_load_features_columns_and_thumb_subsets(folder, tmp_path):
     got = load_thumbs(tmp_path / "ws", ["cat/001.jpg", "nope.jpg", "cat/001.jpg"])
     assert list(got) == ["cat/001.jpg"]
     assert load_thumbs(tmp_path / "ws", []) == {}
+
+
+def repaint(path: Path, colour=(250, 250, 0)) -> None:
+    """New pixels and a later mtime for an existing image."""
+    st = path.stat()
+    Image.new("RGB", (32, 40), colour).save(path, quality=90)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
+def test_thumbs_of_cached_images_survive_a_rescan(folder, tmp_path):
+    ws = tmp_path / "ws"
+    scan_dataset(folder, ws, workers=1)
+    before = load_thumbs(ws)
+    repaint(folder / "cat" / "005.jpg")
+    assert scan_dataset(folder, ws, workers=1).decoded == 1
+    after = load_thumbs(ws)
+    assert after["cat/005.jpg"] != before["cat/005.jpg"]
+    assert {k: v for k, v in after.items() if k != "cat/005.jpg"} == \
+        {k: v for k, v in before.items() if k != "cat/005.jpg"}
+
+
+def test_a_part_of_an_image_changed_since_is_not_reused(folder, tmp_path):
+    ws = tmp_path / "ws"
+
+    def stop(done, total):
+        if done > 0:
+            raise Stop
+
+    with pytest.raises(Stop):
+        scan_dataset(folder, ws, workers=1, chunk_size=8, progress=stop)
+    first = sorted(load_dataset_ids(folder))[0]
+    repaint(folder / first)
+    s = scan_dataset(folder, ws, workers=1, chunk_size=8)
+    assert (s.decoded, s.cached) == (17, 7)
+    row = frame(ws).loc[first]
+    assert row["mean_r"] > 240 and row["mean_b"] < 10
+
+
+def load_dataset_ids(folder: Path) -> list[str]:
+    from labelscope.dataset import load_dataset
+
+    return load_dataset(folder).df["image_id"].tolist()

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -35,6 +34,9 @@ from .worker import scan_chunk, worker_init
 ProgressFn = Callable[[int, int], None]
 Key = tuple[int, int]  # (file_size, mtime_ns); (0, -1) for a file that cannot be stat'ed
 MAX_CHUNK = 64
+POOL_MIN_IMAGES = 200
+"""Fewer images to decode than this are decoded in this process: starting worker processes
+(a fork server, imports) costs about what decoding 100-300 images does."""
 
 
 @dataclass
@@ -73,8 +75,8 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     layout : str, default "auto"
         Passed to ``load_dataset`` when ``manifest`` is not given.
     workers : int, optional
-        Processes to decode with (default: every core). ``1``, or work that fits one chunk,
-        decodes in this process.
+        Processes to decode with (default: every core). ``1``, or fewer than
+        ``POOL_MIN_IMAGES`` images to decode, decodes in this process.
     progress : callable(done, total), optional
         Called once before decoding (``done`` = images already cached) and after each chunk.
         An exception it raises stops the scan; finished chunks are kept for the next scan.
@@ -122,14 +124,15 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
             if progress:
                 progress(done, total)
 
-        run_chunks(str(manifest.root), chunks, finished, workers=workers, executor=executor)
+        used = pool_size(len(todo), len(chunks), workers) if executor is None else 0
+        run_chunks(str(manifest.root), chunks, finished, workers=used, executor=executor)
         if todo or removed or parts or merged_keys is None:
             unreadable = merge(ws, ids, keys)
         else:
             unreadable = count_unreadable(ws)
         summary = ScanSummary(total=total, decoded=len(todo), cached=total - len(todo), unreadable=unreadable,
                               removed=removed, seconds=round(time.perf_counter() - t0, 3), workspace=str(ws.root),
-                              workers=workers if executor is None else 0)
+                              workers=used)
         write_json({
             "scanner_version": SCANNER_VERSION, "dataset": str(manifest.source), "layout": manifest.layout,
             "settings": {"workers": summary.workers, "chunk_size": size, "max_pixels": MAX_PIXELS,
@@ -139,6 +142,14 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     return summary
 
 
+def pool_size(images: int, chunks: int, workers: int) -> int:
+    """Processes worth starting: 1 (this process) when the work is smaller than what a pool
+    costs to start (``POOL_MIN_IMAGES``), else ``workers`` (at most one per chunk)."""
+    if images < POOL_MIN_IMAGES:
+        return 1
+    return max(1, min(workers, chunks))
+
+
 def run_chunks(root: str, chunks: list[list[tuple[str, int, int]]], finished: Callable[[list[dict]], None], *,
                workers: int, executor: Executor | None) -> None:
     """Run ``scan_chunk`` on every chunk (in this process when ``workers == 1``), calling
@@ -146,12 +157,12 @@ def run_chunks(root: str, chunks: list[list[tuple[str, int, int]]], finished: Ca
     cancelled and the error is raised; finished chunks have already been handed over."""
     if not chunks:
         return
-    if executor is None and min(workers, len(chunks)) == 1:  # a pool would cost more than it saves
+    if executor is None and workers <= 1:
         for chunk in chunks:
             finished(scan_chunk(root, chunk))
         return
     own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=_mp_context(),
+    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
                                            initializer=worker_init)
     futures = [pool.submit(scan_chunk, root, chunk) for chunk in chunks]
     try:
@@ -221,21 +232,19 @@ def merge(ws: Workspace, ids: list[str], keys: dict[str, Key]) -> int:
     take = [best[i] for i in ids if i in best]
     features = rows.take(pa.array(take, type=pa.int64()))
 
-    # thumbnails: old rows from thumbs.parquet (by id), part rows from the parts (by position)
-    old_pos = {}
-    old_thumb_values = pa.array([], type=pa.binary())
+    # a row from the old files takes its thumbnail from thumbs.parquet (by id), a row from a
+    # part the part's own (by position); unreadable images have none
+    old_pos: dict[str, int] = {}
+    old_values = pa.array([], type=pa.binary())
     if old_thumbs is not None:
         old_pos = {i: k for k, i in enumerate(old_thumbs["image_id"].to_pylist())}
-        old_thumb_values = old_thumbs["thumb"].combine_chunks()
-    part_thumb_values = pa.concat_arrays([c for t in part_tables for c in t["thumb"].cast(pa.binary()).chunks]) \
-        if part_tables else pa.array([], type=pa.binary())
-    values = pa.concat_arrays([old_thumb_values, part_thumb_values])
-    thumb_ids = sorted(best)
-    idx = [old_pos.get(i, -1) if best[i] < n_old else len(old_thumb_values) + best[i] - n_old for i in thumb_ids]
-    valid = np.array(idx) >= 0
-    thumb_ids = [i for i, ok in zip(thumb_ids, valid) if ok]
-    thumbs = pa.table({"image_id": pa.array(thumb_ids, type=pa.string()),
-                       "thumb": values.take(pa.array([i for i in idx if i >= 0], type=pa.int64()))}, schema=THUMB_SCHEMA)
+        old_values = old_thumbs["thumb"].combine_chunks()
+    values = pa.concat_arrays([old_values] + [c for t in part_tables for c in t["thumb"].cast(pa.binary()).chunks])
+    pairs = [(i, old_pos.get(i) if best[i] < n_old else len(old_values) + best[i] - n_old) for i in sorted(best)]
+    pairs = [(i, k) for i, k in pairs if k is not None]
+    thumbs = pa.table({"image_id": pa.array([i for i, _ in pairs], type=pa.string()),
+                       "thumb": values.take(pa.array([k for _, k in pairs], type=pa.int64()))}, schema=THUMB_SCHEMA)
+    thumbs = thumbs.filter(pc.greater(pc.binary_length(thumbs["thumb"]), 0))
 
     write_table(thumbs, ws.thumbs, row_group_size=THUMB_ROW_GROUP)
     write_table(features, ws.features)

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,7 +32,7 @@ FEATURE_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.float64())) for c in FEATURE_CO
 THUMB_SCHEMA = pa.schema([("image_id", pa.string()), ("thumb", pa.binary())])
 PART_SCHEMA = pa.schema(list(FEATURE_SCHEMA) + [pa.field("thumb", pa.binary())])
 KEY_COLUMNS = ["image_id", "file_size", "mtime_ns", "scanner_version"]
-THUMB_ROW_GROUP = 512
+THUMB_ROW_GROUP = 256
 
 
 def as_workspace(workspace: str | os.PathLike[str] | Workspace) -> Workspace:
@@ -139,16 +140,40 @@ def load_thumbs(workspace: str | os.PathLike[str] | Workspace,
                 image_ids: Iterable[str] | None = None) -> dict[str, bytes]:
     """Thumbnails as ``{image_id: JPEG bytes}``: all of them, or only ``image_ids``.
 
-    Unknown ids and unreadable images (no thumbnail) are simply absent from the result.
+    Reading a few ids touches only the row groups that hold them (the file is sorted by id);
+    unknown ids and unreadable images (no thumbnail) are simply absent from the result.
     """
     ws = as_workspace(workspace)
     if not ws.thumbs.exists():
         raise FileNotFoundError(f"no thumbnails in {ws.root}: run `labelscope scan` on the dataset first")
-    filters = None
-    if image_ids is not None:
-        ids = list(dict.fromkeys(image_ids))
-        if not ids:
+    if image_ids is None:
+        t = pq.read_table(ws.thumbs)
+    else:
+        wanted = pa.array(list(dict.fromkeys(image_ids)), type=pa.string())
+        if not len(wanted):
             return {}
-        filters = [("image_id", "in", ids)]
-    t = pq.read_table(ws.thumbs, filters=filters)
+        pf = pq.ParquetFile(ws.thumbs)
+        starts = np.cumsum([0] + [pf.metadata.row_group(k).num_rows for k in range(pf.num_row_groups)])
+        pos = np.flatnonzero(pc.is_in(_thumb_ids(ws.thumbs), value_set=wanted).to_numpy(zero_copy_only=False))
+        groups = sorted(set((np.searchsorted(starts, pos, side="right") - 1).tolist()))
+        if not groups:
+            return {}
+        t = pf.read_row_groups(groups)
+        t = t.filter(pc.is_in(t["image_id"], value_set=wanted))
     return {i: b for i, b in zip(t["image_id"].to_pylist(), t["thumb"].to_pylist()) if b}
+
+
+def _thumb_ids(path: Path) -> pa.ChunkedArray:
+    """The id column of a thumbs file, remembered while the file is unchanged (size, mtime)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    ids = _IDS.get(key)
+    if ids is None:
+        ids = pq.read_table(path, columns=["image_id"])["image_id"]
+        if len(_IDS) >= 4:
+            _IDS.pop(next(iter(_IDS)))
+        _IDS[key] = ids
+    return ids
+
+
+_IDS: dict[tuple, pa.ChunkedArray] = {}
