@@ -20,6 +20,7 @@ STATE_DEFAULTS: dict[str, Any] = {
     "person.current": None,
     "queue.position": 0,
     "emb.selection": [],
+    "feeding.report": None,
 }
 
 
