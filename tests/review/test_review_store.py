@@ -178,3 +178,35 @@ def test_a_whole_selection_is_one_transaction(tmp_path, mask):
     ids = mask.df["image_id"].tolist()
     ev = s.exclude(ids, reviewer="ana")
     assert len({e["batch"] for e in ev}) == 1 and [e["id"] for e in ev] == list(range(1, len(ids) + 1))
+
+
+def test_an_action_on_1000_images_is_one_transaction(tmp_path):
+    import pandas as pd
+
+    from labelscope.dataset import Manifest
+    from labelscope.dataset.mask import EXPECTED_STEMS, STEM_TO_MASK, derive_columns
+
+    rows = [{"image_id": f"images/{p:06d}/{stem}.jpg", "group_id": f"{p:06d}", "mask": STEM_TO_MASK[stem],
+             "gender": "male", "age": 40, "race": "Asian"} for p in range(200) for stem in EXPECTED_STEMS]
+    m = Manifest(derive_columns(pd.DataFrame(rows)), tmp_path, "mask", tmp_path)  # the store never opens files
+    s = open_review_store(tmp_path / "ws", manifest=m)
+    ids = m.df["image_id"].tolist()[:1000]
+    ev = s.relabel(ids, "age", 20, reviewer="ana", expected_old=40)
+    assert len(ev) == 1000 and len({e["batch"] for e in ev}) == 1
+    assert [e["id"] for e in ev] == list(range(1, 1001))
+    with pytest.raises(StaleLabelError, match="1000 of 1000"):  # every one of them moved: nothing written
+        s.relabel(ids, "age", 30, reviewer="bob", expected_old=40)
+    assert len(s.undo("ana")) == 1000
+    assert not s.current_labels(m).df["changed"].any()
+
+
+def test_a_warm_store_sees_decisions_made_through_another(tmp_path, mask):
+    a, b = open_review_store(tmp_path / "ws"), open_review_store(tmp_path / "ws")
+    iid = mask.df["image_id"].iloc[4]
+    a.relabel([iid], "age", 50, reviewer="ana", manifest=mask)
+    assert a.current_labels(mask).df.set_index("image_id").loc[iid, "age"] == 50  # a's fold is now warm
+    b.relabel([iid], "age", 51, reviewer="bob", manifest=mask)
+    b.flag([iid], reviewer="bob")
+    row = a.current_labels(mask).df.set_index("image_id").loc[iid]
+    assert (row["age"], row["flagged"], row["last_reviewer"]) == (51, True, "bob")
+    assert len(a.latest()) == 2  # one slot per (image, field)

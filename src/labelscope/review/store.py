@@ -15,27 +15,25 @@ each (image, field).
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import numpy as np
 import pandas as pd
 
 from ..dataset import Manifest
 from ..workspace import Workspace
 from . import db
 from .errors import ReviewError, StaleLabelError
+from .fold import LatestEvents
 from .fields import STATE_FIELDS, action_for, base_value, check_note, check_reviewer, normalize
 from .labels import apply_events, label_changes
 
 EVENT_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "old", "new", "action", "note", "batch", "reverts"]
 _INSERT = ("INSERT INTO events (at, reviewer, image_id, field, old, new, action, note, batch, reverts) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_SINCE = "SELECT id, at, reviewer, image_id, field, new FROM events WHERE id > ? ORDER BY id"
 _LAST_UNDONE_BATCH = ("SELECT batch FROM events WHERE reviewer = ? AND reverts IS NULL AND batch NOT IN "
                       "(SELECT reverts FROM events WHERE reverts IS NOT NULL) ORDER BY id DESC LIMIT 1")
 _CHUNK = 500
@@ -84,14 +82,7 @@ class ReviewStore:
         self._db = db.Database(self.path)
         self._index_key: object = None
         self._index: dict[str, int] = {}
-        # In-memory fold of the log up to event _fold_id: one slot per (image_id, field) holding
-        # its latest event. Ids grow in commit order (one writer at a time), so reading
-        # ``id > _fold_id`` catches up with every process's decisions.
-        self._slot: dict[tuple[str, str], int] = {}
-        self._fold_cols = _empty_fold()
-        self._fold_id = 0
-        self._fold_arrays: dict[str, np.ndarray] | None = None
-        self._fold_lock = threading.RLock()
+        self._latest = LatestEvents(self._db)
 
     def __repr__(self) -> str:
         return f"ReviewStore({str(self.path)!r})"
@@ -231,7 +222,7 @@ class ReviewStore:
 
     def latest(self) -> pd.DataFrame:
         """The latest event of each (image_id, field): columns id, at, reviewer, image_id, field, new."""
-        return pd.DataFrame(self._latest_arrays())
+        return pd.DataFrame(self._latest.arrays())
 
     def snapshot(self) -> tuple[pd.DataFrame, dict[str, Any]]:
         """The latest events and the log's statistics, both as of the same event id.
@@ -239,9 +230,9 @@ class ReviewStore:
         Returns ``(latest, stats)``; stats holds count, first_id, last_id, first_at, last_at,
         and event counts by action and by reviewer, all up to ``last_id``.
         """
-        with self._fold_lock:
-            arrays = self._latest_arrays()
-            last = self._fold_id
+        with self._latest.lock:
+            arrays = self._latest.arrays()
+            last = self._latest.last_id
         with self._db.reading() as con:
             n, first_id, first_at, last_at = con.execute(
                 "SELECT COUNT(*), MIN(id), MIN(at), MAX(at) FROM events WHERE id <= ?", (last,)).fetchone()
@@ -252,43 +243,13 @@ class ReviewStore:
                  "reviewers": by["reviewer"]}
         return pd.DataFrame(arrays), stats
 
-    def _latest_arrays(self) -> dict[str, np.ndarray]:
-        """The log folded to its latest event per (image_id, field), as NumPy columns.
-
-        The first call reads the whole log; later calls on the same store read only new events.
-        """
-        with self._fold_lock:
-            with self._db.reading() as con:
-                top = int(con.execute("SELECT MAX(id) FROM events").fetchone()[0] or 0)
-                if top < self._fold_id:  # the database was replaced: start over
-                    self._slot, self._fold_cols, self._fold_id, self._fold_arrays = {}, _empty_fold(), 0, None
-                rows = con.execute(_SINCE, (self._fold_id,)).fetchall() if top > self._fold_id else []
-            if rows or self._fold_arrays is None:
-                slot, cols = self._slot, self._fold_cols
-                names = list(cols)
-                for row in rows:
-                    key = (row[3], row[4])
-                    k = slot.get(key)
-                    if k is None:
-                        slot[key] = len(cols["id"])
-                        for name, v in zip(names, row):
-                            cols[name].append(v)
-                    else:
-                        for name, v in zip(names, row):
-                            cols[name][k] = v
-                if rows:
-                    self._fold_id = rows[-1][0]
-                self._fold_arrays = {name: np.asarray(vals, dtype=np.int64 if name == "id" else object)
-                                     for name, vals in cols.items()}
-            return self._fold_arrays
-
     def current_labels(self, manifest: Manifest) -> Manifest:
         """Today's labels: ``manifest`` (as loaded from disk) plus every decision.
 
         Adds ``flagged``, ``excluded``, ``confirmed``, ``changed`` (bool) and ``last_reviewer``;
         for the mask layout ``age_group``, ``class_index`` and ``label`` are recomputed.
         """
-        return apply_events(manifest, self._latest_arrays())
+        return apply_events(manifest, self._latest.arrays())
 
     def changes(self, manifest: Manifest) -> pd.DataFrame:
         """What differs from the dataset on disk: image_id, group_id, field, before, after, reviewer, at."""
@@ -391,10 +352,6 @@ class ReviewStore:
             con.executemany(_INSERT, rows)
             ids = [r[0] for r in con.execute("SELECT id FROM events WHERE batch = ? ORDER BY id", (batch,))]
         return [dict(zip(EVENT_COLUMNS, (i, *row))) for i, row in zip(ids, rows)]
-
-
-def _empty_fold() -> dict[str, list]:
-    return {name: [] for name in ("id", "at", "reviewer", "image_id", "field", "new")}
 
 
 def _loose(manifest: Manifest, field: str, value: Any) -> str:
