@@ -100,3 +100,10 @@ def test_export_command_writes_the_files(tmp_path, mask_dataset, ws, capsys):
 def test_log_of_an_empty_store(mask_dataset, ws, capsys):
     assert main(["review", "log", str(mask_dataset), "--workspace", str(ws)]) == 0
     assert "no review events yet" in capsys.readouterr().out
+
+
+def test_log_of_a_missing_dataset_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "nope"
+    assert main(["review", "log", str(missing)]) == 1
+    assert "does not exist" in capsys.readouterr().err and not missing.exists()
+    assert main(["review"]) == 2  # no action: help

@@ -49,6 +49,8 @@ def run_log(args: argparse.Namespace) -> int:
     from ..review import ReviewError, open_review_store
 
     s = settings_from(args)
+    if not s.dataset.exists():
+        return fail(f"dataset path does not exist: {s.dataset}")
     try:
         ev = open_review_store(s).events()
     except ReviewError as e:
