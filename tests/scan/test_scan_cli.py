@@ -38,6 +38,7 @@ def test_demo_scan_is_incremental_by_counts(demo_copy: Path, capsys, monkeypatch
     third = scan_json(capsys, str(demo_copy), "--workers", "1")
     assert (third["decoded"], third["cached"]) == (1, n - 1)
     assert third["unreadable"] == first["unreadable"] + 1
+    assert victim in {f["image_id"] for f in third["unreadable_files"]}
     after = load_features(ws).set_index("image_id")
     assert after.loc[victim, "error"].startswith("truncated JPEG")
     pd.testing.assert_frame_equal(after.drop(index=victim), before.drop(index=victim))

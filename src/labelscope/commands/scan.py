@@ -50,10 +50,27 @@ def run(args: argparse.Namespace) -> int:
         line.close()
     d = summary.to_dict()
     d["warnings"] = len(manifest.warnings)
+    d["unreadable_files"] = unreadable_files(summary.workspace) if summary.unreadable else []
     if args.json:
         print_json(d)
-    else:
-        print(f"{summary.total} images: {summary.decoded} decoded, {summary.cached} cached, "
-              f"{summary.unreadable} unreadable, {summary.removed} removed in {summary.seconds:.1f}s "
-              f"-> {summary.workspace}")
+        return 0
+    print(f"{summary.total} images: {summary.decoded} decoded, {summary.cached} cached, "
+          f"{summary.unreadable} unreadable, {summary.removed} removed in {summary.seconds:.1f}s "
+          f"-> {summary.workspace}")
+    for f in d["unreadable_files"][:SHOW]:
+        print(f"  unreadable: {f['image_id']}: {f['error']}")
+    if summary.unreadable > SHOW:
+        print(f"  ... and {summary.unreadable - SHOW} more (--json lists them all)")
     return 0
+
+
+SHOW = 10
+
+
+def unreadable_files(workspace: str) -> list[dict[str, str]]:
+    """``[{image_id, error}]`` of every image the scan could not decode."""
+    from ..scan import load_features
+
+    df = load_features(workspace, columns=["error"])
+    bad = df[df["error"].fillna("") != ""]
+    return [{"image_id": i, "error": e} for i, e in zip(bad["image_id"], bad["error"])]
