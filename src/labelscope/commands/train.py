@@ -35,12 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--folds", type=int, default=5)
     g.add_argument("--folds-from", default=None, metavar="FOLDS_CSV",
                    help="reuse another run's RUN_DIR/folds.csv, to compare runs on the same held-out people")
+    g.add_argument("--eval-every", type=int, default=1, metavar="N",
+                   help="score the held-out fold every N epochs (always after the last)")
     g.add_argument("--lr", type=float, default=1e-3)
     g.add_argument("--weight-decay", type=float, default=1e-4)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     g.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    g.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
+    g.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: the cores the loader workers leave)")
     g.add_argument("--resume", action="store_true", help="continue from RUN_DIR's checkpoints")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--workspace", default=None, metavar="WS", help="also import the predictions into this workspace")
@@ -61,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         freeze_backbone=args.freeze_backbone, heads=args.heads, crop=args.crop, face_margin=args.face_margin,
         faces=args.faces, resume=args.resume, amp=not args.no_amp, threads=args.threads,
         progress=not args.no_progress, workspace=args.workspace, name=args.name, folds_csv=args.folds_from,
+        eval_every=args.eval_every,
     )
     try:
         train(cfg)

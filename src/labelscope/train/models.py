@@ -25,18 +25,22 @@ MULTI_SIZES = {"mask": 3, "gender": 2, "age": 3}
 
 
 class SmallCNN(nn.Module):
-    """Four conv blocks (16-32-64-128 channels) and global average pooling: a 128-d embedding."""
+    """A stride-2 stem and four conv blocks (16-32-64-128-128 channels), global average pooling:
+    a 128-d embedding for about 15 M multiply-adds per 64 px image (fast CPU runs)."""
 
     def __init__(self, width: int = 16):
         super().__init__()
-        chans = [3, width, width * 2, width * 4, width * 8]
-        blocks: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:]):
-            blocks += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                       nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]
-        self.body = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.out_dim = chans[-1]
+
+        def block(cin: int, cout: int, *, stride: int = 1, pool: bool = True) -> list[nn.Module]:
+            layers = [nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout),
+                      nn.ReLU(inplace=True)]
+            return layers + [nn.MaxPool2d(2)] if pool else layers
+
+        w = width
+        self.body = nn.Sequential(
+            *block(3, w, stride=2, pool=False), *block(w, 2 * w), *block(2 * w, 4 * w), *block(4 * w, 8 * w),
+            *block(8 * w, 8 * w, pool=False), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.out_dim = 8 * w
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)

@@ -63,12 +63,13 @@ class TrainConfig:
     faces: str | None = None          # faces.parquet; default: the workspace's
     resume: bool = False
     amp: bool = True                  # mixed precision on CUDA
-    threads: int = 0                  # torch CPU threads; 0: number of cores
+    threads: int = 0                  # torch CPU threads; 0: cores not used by loader workers
     progress: bool = True
     workspace: str | None = None      # import the predictions into this workspace when done
     name: str | None = None           # run name (default: the RUN_DIR folder name)
     eval_labels_csv: str | None = None  # score held-out folds against these labels instead
     folds_csv: str | None = None      # reuse another run's folds.csv (same held-out people)
+    eval_every: int = 1               # score the held-out fold every N epochs (and after the last)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,16 +172,20 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
             g["lr"] = lr
         tr = train_one_epoch(model, train_loader, opt, device=device, scaler=scaler, amp=amp,
                              progress=cfg.progress, desc=f"fold {fold} epoch {epoch}/{cfg.epochs}")
-        last = evaluate(model, val_loader, device=device, amp=amp, progress=cfg.progress, desc=f"fold {fold} eval")
-        val = summarize(last.targets, last.probs.argmax(1), len(train_ds.classes), mask_layout=mask_layout)
         row = {"fold": fold, "epoch": epoch, "lr": lr, "train_loss": tr["loss"], "train_accuracy": tr["accuracy"],
-               "train_images": tr["images"], "train_images_per_s": tr["images_per_s"], "val_loss": last.loss,
-               "val_images": len(last.indices), "eval_images_per_s": last.images_per_s,
-               "skipped": tr["skipped"] + last.skipped, **{f"val_{k}": v for k, v in val.items()}}
+               "train_images": tr["images"], "train_images_per_s": tr["images_per_s"], "skipped": tr["skipped"]}
+        msg = f"fold {fold} epoch {epoch}/{cfg.epochs}: loss {tr['loss']:.3f}, {tr['images_per_s']:.0f} img/s train"
+        last = None
+        if epoch == cfg.epochs or epoch % max(1, cfg.eval_every) == 0:
+            last = evaluate(model, val_loader, device=device, amp=amp, progress=cfg.progress,
+                            desc=f"fold {fold} eval")
+            val = summarize(last.targets, last.probs.argmax(1), len(train_ds.classes), mask_layout=mask_layout)
+            row.update({"val_loss": last.loss, "val_images": len(last.indices), "eval_images_per_s": last.images_per_s,
+                        "skipped": tr["skipped"] + last.skipped, **{f"val_{k}": v for k, v in val.items()}})
+            msg += (f", val loss {last.loss:.3f}, val macro-F1 {val['macro_f1']:.3f}, acc {val['accuracy']:.3f}, "
+                    f"{last.images_per_s:.0f} img/s eval")
         history.append(row)
-        log(f"fold {fold} epoch {epoch}/{cfg.epochs}: loss {tr['loss']:.3f}, val loss {last.loss:.3f}, "
-            f"val macro-F1 {val['macro_f1']:.3f}, acc {val['accuracy']:.3f}, "
-            f"{tr['images_per_s']:.0f} img/s train, {last.images_per_s:.0f} img/s eval")
+        log(msg)
         save_checkpoint(ckpt_path, model=model, optimizer=opt, scaler=scaler, epoch=epoch, fold=fold,
                         config=cfg.to_dict(), classes=train_ds.classes, history=history)
     if last is None:  # already trained to cfg.epochs: only predict
@@ -202,9 +207,11 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunRe
     out = Path(cfg.out).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     cfg = replace(cfg, out=str(out))
-    threads = cfg.threads or (os.cpu_count() or 1)
-    torch.set_num_threads(threads)
     device, workers = resolve_device(cfg.device), resolve_workers(cfg.workers)
+    # loader processes decode on their own cores; the rest compute (no oversubscription: idle
+    # OpenMP threads spin, and on 2 cores 2 threads + 1 worker ran slower than 1 + 1)
+    threads = cfg.threads or max(1, (os.cpu_count() or 1) - workers)
+    torch.set_num_threads(threads)
     boxes = read_face_boxes(_faces_path(cfg)) if cfg.crop == "faces" else {}
     if cfg.crop == "faces":
         log(f"face crop: {len(boxes)} face boxes from {_faces_path(cfg)}; images without one use the centre crop")
@@ -271,7 +278,7 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunRe
         "history": history,
         "speed": {"device": str(device), "threads": threads, "workers": workers, "seconds": seconds,
                   "train_images_per_s": _mean(h["train_images_per_s"] for h in history),
-                  "eval_images_per_s": _mean(h["eval_images_per_s"] for h in history)},
+                  "eval_images_per_s": _mean(h["eval_images_per_s"] for h in history if "eval_images_per_s" in h)},
         "final_folds": last,
     }
     outputs.write_metrics(out / outputs.METRICS, metrics)
