@@ -208,3 +208,23 @@ def test_pixel_limit_is_explicit(tmp_path):
     row = compute_features(p, max_pixels=500)
     assert row["error"] == "decompression bomb: 30x20 pixels exceeds limit of 500"
     assert compute_features(p)["error"] == ""
+
+
+def test_tiny_and_extreme_shapes(tmp_path):
+    for size in ((1, 1), (1, 700), (900, 2), (63, 64)):
+        row = compute_features(save(tmp_path / f"{size[0]}x{size[1]}.png", np.full((size[1], size[0], 3), 90, np.uint8)))
+        assert row["error"] == "" and (row["width"], row["height"]) == size
+        assert sum(row["hist_g"]) == size[0] * size[1] and row["mean_g"] == 90
+        assert max(Image.open(io.BytesIO(row["thumb"])).size) <= 128
+
+
+def test_an_unexpected_failure_is_an_error_row_not_a_crash(tmp_path, monkeypatch):
+    import labelscope.scan.features as features
+
+    def broken(*a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(features, "texture", broken)
+    row = compute_features(save(tmp_path / "a.png", photo()))
+    assert row["error"] == "cannot compute features (RuntimeError: boom)"
+    assert np.isnan(row["mean_r"]) and row["thumb"] == b"" and row["width"] == 90

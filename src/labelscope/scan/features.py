@@ -93,19 +93,26 @@ def compute_features(path: str | os.PathLike[str], *, max_pixels: int = MAX_PIXE
         row["error"] = str(e)
     except MemoryError:
         row["error"] = "out of memory while decoding"
+    except Exception as e:  # never let one odd file stop a scan
+        row["error"] = f"cannot compute features ({type(e).__name__}: {e})"
+    if row["error"]:
+        row.update(_MISSING)
     return row
+
+
+_NAN = float("nan")
+_MISSING = {
+    "aspect": _NAN, "mean_r": _NAN, "mean_g": _NAN, "mean_b": _NAN, "std_r": _NAN, "std_g": _NAN, "std_b": _NAN,
+    "hist_r": [], "hist_g": [], "hist_b": [], "brightness": _NAN, "contrast": _NAN, "sharpness": _NAN,
+    "phash": None, "is_grayscale": None, "thumb": b"",
+}
+"""Pixel features of an image that could not be decoded (a failure half-way leaves none)."""
 
 
 def empty_row() -> dict[str, Any]:
     """A row with every feature missing (what an unreadable image keeps)."""
-    nan = float("nan")
-    return {
-        "file_size": 0, "error": "", "format": "", "mode": "", "width": None, "height": None,
-        "aspect": nan, "mean_r": nan, "mean_g": nan, "mean_b": nan,
-        "std_r": nan, "std_g": nan, "std_b": nan, "hist_r": [], "hist_g": [], "hist_b": [],
-        "brightness": nan, "contrast": nan, "sharpness": nan, "phash": None, "sha1": "",
-        "is_grayscale": None, "thumb": b"",
-    }
+    return {"file_size": 0, "error": "", "format": "", "mode": "", "width": None, "height": None, "sha1": "",
+            **_MISSING}
 
 
 def describe(rgb: Image.Image, row: dict[str, Any], *, thumb_size: int = THUMB_SIZE) -> None:

@@ -88,6 +88,6 @@ def same_histograms(counts: np.ndarray, n: int, *, moved: float = 0.2) -> bool:
 
 def looks_grayscale(small: np.ndarray, *, tol: int = 12) -> bool:
     """True when the R, G and B channels (of RGB or RGBX pixels) are nearly equal (JPEG noise tolerated)."""
-    r, g, b = cv2.split(small)[:3]
-    d = cv2.max(cv2.absdiff(r, g), cv2.absdiff(g, b))
-    return bool(cv2.mean(d)[0] < 2.0 and cv2.countNonZero(cv2.compare(d, tol, cv2.CMP_GT)) < 0.01 * d.size)
+    a = small[..., :3].astype(np.int16)
+    d = np.maximum(np.abs(a[..., 0] - a[..., 1]), np.abs(a[..., 1] - a[..., 2]))
+    return bool(d.mean() < 2.0 and np.count_nonzero(d > tol) < 0.01 * d.size)
