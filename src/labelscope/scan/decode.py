@@ -76,9 +76,14 @@ def sniff_format(data: bytes) -> str:
 
 
 def _load_strict(img: Image.Image, fmt: str) -> None:
-    """``img.load()`` with truncated files as errors, whatever the global Pillow setting."""
+    """``img.load()`` with truncated files as errors, whatever the global Pillow setting.
+
+    Pillow's ``LOAD_TRUNCATED_IMAGES`` is a process-wide switch; it is only touched (and put
+    back) when someone has turned it on.
+    """
     lenient = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    if lenient:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as e:
@@ -87,7 +92,8 @@ def _load_strict(img: Image.Image, fmt: str) -> None:
             raise ImageDecodeError(f"truncated {fmt or 'image'} ({msg})") from None
         raise ImageDecodeError(f"cannot decode {fmt or 'image'} ({msg})") from None
     finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+        if lenient:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def _upright(img: Image.Image) -> Image.Image:

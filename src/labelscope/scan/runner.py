@@ -75,7 +75,7 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     layout : str, default "auto"
         Passed to ``load_dataset`` when ``manifest`` is not given.
     workers : int, optional
-        Processes to decode with (default: every core). ``1``, or fewer than
+        Processes to decode with (default: every core this process may use). ``1``, or fewer than
         ``POOL_MIN_IMAGES`` images to decode, decodes in this process.
     progress : callable(done, total), optional
         Called once before decoding (``done`` = images already cached) and after each chunk.
@@ -103,7 +103,7 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     if manifest is None:
         manifest = load_dataset(dataset, layout)
     ws = as_workspace(workspace if workspace is not None else default_workspace(dataset)).ensure()
-    workers = max(1, int(workers or os.cpu_count() or 1))
+    workers = max(1, int(workers or available_cpus()))
     with scan_lock(ws):
         ids = manifest.df["image_id"].astype(str).tolist()
         keys = stat_images(manifest.root, ids)
@@ -140,6 +140,14 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
             "summary": summary.to_dict(), "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }, ws.scan_meta)
     return summary
+
+
+def available_cpus() -> int:
+    """Cores this process may run on (CPU affinity, e.g. a container's cpuset), else all."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 def pool_size(images: int, chunks: int, workers: int) -> int:
