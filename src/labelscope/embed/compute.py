@@ -116,6 +116,7 @@ def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet"
             old_missing = old.meta.get("missing_fp", {})
             settled = {i for i in old.missing if i in here and tuple(old_missing.get(i, ())) == here[i]}
             if len(reuse) == len(old) and len(reuse) + len(settled) == len(ids):
+                old.meta.update(embedded=0, reused=len(old))  # this call's work: none
                 return old
             if not spec.incremental:  # fitted on the whole dataset: all or nothing
                 reuse, settled = {}, set()

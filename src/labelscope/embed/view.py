@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 REVIEW_STATE = "review state"
@@ -100,4 +99,4 @@ def category_order(values: pd.Series) -> list[str]:
 
 
 def is_numeric_colour(df: pd.DataFrame) -> bool:
-    return bool(len(df)) and np.issubdtype(df["colour"].dtype, np.number)
+    return bool(len(df)) and pd.api.types.is_numeric_dtype(df["colour"].dtype)
