@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"dataset: {dataset} ({n} images, {describe_files(paths)}); {os.cpu_count()} cores; "
           f"{args.rounds} rounds")
 
-    dec, dec_cached, scan, ratios, cpu_ratios, faults = [], [], [], [], [], {}
+    dec, dec_cached, scan, ratios, strict, cpu_ratios, faults = [], [], [], [], [], [], {}
     decode_only(paths[:50])
     fresh_scan(dataset, manifest.with_df(manifest.df.head(50)), 1)  # warm imports
     for _ in range(args.rounds):
@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         dec_cached.append(n / dc_wall)
         scan.append(n / s_wall)
         ratios.append(d_wall / s_wall)
+        strict.append(dc_wall / s_wall)
         cpu_ratios.append(d_cpu / s_cpu)
 
     med = statistics.median
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ratio = med(ratios)
     print(f"ratio scan / decode-only (wall, median of rounds):         {ratio:8.2f}   "
           f"target >= {TARGET:.2f}: {'met' if ratio >= TARGET else 'NOT met'}")
-    print(f"ratio scan / decode-only with block cache (wall):          {med(scan) / med(dec_cached):8.2f}")
+    print(f"ratio scan / decode-only with block cache (wall, median):  {med(strict):8.2f}")
     print(f"ratio scan / decode-only (CPU seconds, median of rounds):  {med(cpu_ratios):8.2f}")
     print("minor page faults per image (decode-only, with block cache, scan): "
           + ", ".join(f"{faults[k] / n:.0f}" for k in ("decode", "decode_cached", "scan")))
