@@ -161,13 +161,17 @@ def test_bad_files_never_stop_the_scan(folder, tmp_path, pool_always):
     (folder / "cat" / "notes.jpg").write_text("not a picture")
     (folder / "dog" / "half.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     Image.new("RGBA", (9, 7), (0, 0, 255, 128)).save(folder / "dog" / "alpha.png")
+    from test_scan_features import png_claiming
+
+    (folder / "dog" / "bomb.png").write_bytes(png_claiming(20000, 20000))
     s = scan_dataset(folder, tmp_path / "ws", workers=2, chunk_size=4)
-    assert (s.total, s.unreadable) == (28, 3)
+    assert (s.total, s.unreadable) == (29, 4)
     df = frame(tmp_path / "ws")
     assert df.loc["cat/empty.jpg", "error"] == "empty file (0 bytes)"
     assert df.loc["cat/notes.jpg", "error"].startswith("not an image")
     assert df.loc["dog/half.png", "error"] != ""
     assert df.loc["dog/alpha.png", "error"] == "" and df.loc["dog/alpha.png", "width"] == 9
+    assert df.loc["dog/bomb.png", "error"].startswith("decompression bomb")
 
 
 def test_file_deleted_after_listing_is_reported(folder, tmp_path):
