@@ -31,11 +31,14 @@ with st.form("feeding.form"):
                              key="feeding.workers", help=f"This machine has {cores} cores.")
     decode = c7.radio("JPEG decode", ["reduced", "full"], key="feeding.decode",
                       help="reduced: training's loader, which lets the JPEG decoder shrink the image")
-    o1, o2, o3 = st.columns(3)
+    o1, o2, o3, o4 = st.columns(4)
     orders = o1.checkbox("Compare transform orders", value=True, key="feeding.orders")
     decoders = o2.checkbox("Compare decode options", value=True, key="feeding.decoders")
     threads = o3.number_input("CPU threads for the model (0: all cores)", 0, 256, 0, key="feeding.threads",
                               help="As training's --threads; loader workers always use one thread each.")
+    max_seconds = o4.number_input("Seconds per setting at most", 0.0, 600.0, 2.0, step=0.5,
+                                  key="feeding.max_seconds",
+                                  help="Stop timing a setting early (at least one batch is timed); 0: no limit.")
     submitted = st.form_submit_button("Measure", type="primary")
 
 if submitted:
@@ -52,7 +55,8 @@ if submitted:
         try:
             st.session_state["feeding.report"] = feeding_report(
                 manifest, model=model, img_size=int(img_size), batch_sizes=batch_sizes, workers=workers,
-                device=device, batches=int(batches), decode=decode, threads=int(threads), workspace=settings.workspace,
+                device=device, batches=int(batches), decode=decode, threads=int(threads),
+                max_seconds=float(max_seconds) or None, workspace=settings.workspace,
                 compare_orders=orders, compare_decode=decoders, progress=_progress)
         except ValueError as e:
             st.error(str(e))
@@ -65,7 +69,7 @@ if report is None:
 
 cfg = report.config
 st.caption(f"{cfg['images']:,} images · model {cfg['model']} at {cfg['img_size']} px on {cfg['device']} · "
-           f"{cfg['batches']} batch(es) timed per setting after {cfg['warmup']} warm-up · {cfg['cpu_count']} cores")
+           f"up to {cfg['batches']} batch(es) timed per setting after {cfg['warmup']} warm-up · {cfg['cpu_count']} cores")
 best = report.best
 if best is not None:
     m1, m2, m3 = st.columns(3)

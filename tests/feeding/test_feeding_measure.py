@@ -132,3 +132,15 @@ def test_cli_json_reports_numbers_and_consistent_verdicts(tiny_mask, capsys):
 def test_cli_names_a_bad_dataset(tmp_path, capsys):
     assert main(["feeding", str(tmp_path / "nope"), "--no-orders", "--no-decode"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_max_seconds_stops_timing_early_but_times_at_least_one_batch(tiny_mask):
+    from labelscope.feeding import time_model
+    from labelscope.feeding.dataset import as_manifest, build_dataset
+
+    ds = build_dataset(as_manifest(tiny_mask), img_size=IMG, transform=SleepyTransform(0.1))
+    t = time_loader(ds, batch_size=4, workers=0, batches=5, warmup=0, max_seconds=0.2)
+    assert t.batches == 1 and t.images == 4 and t.seconds >= 0.4   # one batch of 4 sleeps 0.4 s > 0.2 s
+    m = time_model(TinyModel(sleep=0.3), batch_size=2, img_size=IMG, num_classes=18, batches=5, warmup=0,
+                   max_seconds=0.1)
+    assert m.batches == 1 and m.images_per_s == pytest.approx(2 / m.seconds)

@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="DataLoader worker counts to try (default 0,1,2)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     p.add_argument("--batches", type=int, default=2, metavar="N", help="batches timed per setting (default 2)")
+    p.add_argument("--max-seconds", type=float, default=2.0, metavar="S",
+                   help="per setting, stop timing after S seconds (at least one batch; default 2; 0: no limit)")
     p.add_argument("--warmup", type=int, default=1, metavar="N",
                    help="warm-up rounds not timed (one batch per worker each; default 1)")
     p.add_argument("--decode", default="reduced", choices=["reduced", "full"],
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         report = feeding_report(
             args.dataset, model=args.model, img_size=args.img_size, batch_sizes=args.batch_sizes,
             workers=args.workers, device=args.device, batches=args.batches, warmup=args.warmup,
-            decode=args.decode, crop=args.crop, freeze_backbone=args.freeze_backbone, threads=args.threads, layout=args.layout,
+            decode=args.decode, crop=args.crop, freeze_backbone=args.freeze_backbone, threads=args.threads,
+            max_seconds=args.max_seconds or None, layout=args.layout,
             workspace=args.workspace, compare_orders=not args.no_orders, compare_decode=not args.no_decode,
             sample=args.sample, progress=_progress)
     except DatasetError as e:
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 def print_text(report) -> None:  # noqa: ANN001 - FeedingReport (imported lazily)
     c = report.config
     print(f"{c['dataset']}: {c['images']} images, model {c['model']} at {c['img_size']} px on {c['device']} "
-          f"({c['cpu_count']} cores), {c['batches']} batch(es) timed per setting after {c['warmup']} warm-up")
+          f"({c['cpu_count']} cores), up to {c['batches']} batch(es) timed per setting after {c['warmup']} warm-up")
     print()
     print(f"{'batch':>6} {'workers':>7} {'loader img/s':>13} {'model img/s':>12} {'verdict':>14} {'by':>7} "
           f"{'mem MiB':>8}")

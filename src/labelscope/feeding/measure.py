@@ -95,6 +95,7 @@ def time_loader(
     warmup: int = 1,
     collate_fn: Callable | None = None,
     pin_memory: bool = False,
+    max_seconds: float | None = None,
     seed: int = 0,
 ) -> LoaderTiming:
     """Images/s of a DataLoader over ``dataset`` (decode + transforms + collate).
@@ -112,6 +113,9 @@ def time_loader(
         Rounds not timed; one round = one batch per worker (so every worker has started).
     collate_fn : callable, optional
         The project's collate function; default: PyTorch's.
+    max_seconds : float, optional
+        Stop timing after the first whole round that ends past this many seconds (at
+        least one round is timed); ``batches`` then says how many were.
 
     Returns
     -------
@@ -140,9 +144,13 @@ def time_loader(
             next(it)
         t1 = time.perf_counter()
         mem = process_tree_mb()
-        images = 0
-        for _ in range(n_time):
-            images += batch_images(next(it))
+        images, n_done = 0, 0
+        while n_done < n_time:
+            for _ in range(per_round):
+                images += batch_images(next(it))
+            n_done += per_round
+            if max_seconds is not None and time.perf_counter() - t1 > max_seconds:
+                break
         t2 = time.perf_counter()
         mem = max(mem, process_tree_mb())
     finally:
@@ -151,8 +159,8 @@ def time_loader(
             shutdown()
         del it
     secs = max(t2 - t1, 1e-9)
-    return LoaderTiming(batch_size=batch_size, workers=workers, batches=n_time, images=images, seconds=secs,
-                        images_per_s=images / secs, s_per_batch=secs / n_time, warmup_batches=n_warm,
+    return LoaderTiming(batch_size=batch_size, workers=workers, batches=n_done, images=images, seconds=secs,
+                        images_per_s=images / secs, s_per_batch=secs / n_done, warmup_batches=n_warm,
                         warmup_s=t1 - t0, mem_mb=mem)
 
 
@@ -177,6 +185,7 @@ def time_model(
     batches: int = 2,
     warmup: int = 1,
     channels: int = 3,
+    max_seconds: float | None = None,
     seed: int = 0,
 ) -> ModelTiming:
     """Images/s of one training step (forward, loss, backward, SGD step) on random tensors.
@@ -190,6 +199,9 @@ def time_model(
         copy if its weights matter.
     batches, warmup : int
         Steps timed, and steps run before timing (not timed).
+    max_seconds : float, optional
+        Stop timing after the first step that ends past this many seconds (at least one
+        step is timed); ``batches`` then says how many were.
     """
     import torch
 
@@ -226,14 +238,21 @@ def time_model(
     if cuda:
         torch.cuda.synchronize(dev)
     t0 = time.perf_counter()
-    for _ in range(batches):
+    done = 0
+    while done < batches:
         peak = max(peak, step())
+        done += 1
+        if max_seconds is not None:
+            if cuda:
+                torch.cuda.synchronize(dev)
+            if time.perf_counter() - t0 > max_seconds:
+                break
     if cuda:
         torch.cuda.synchronize(dev)
     secs = max(time.perf_counter() - t0, 1e-9)
     mem = torch.cuda.max_memory_allocated(dev) / 2**20 if cuda else max(0.0, peak - base)
-    return ModelTiming(batch_size=batch_size, img_size=img_size, device=str(dev), batches=batches,
-                       seconds=secs, images_per_s=batches * batch_size / secs, s_per_batch=secs / batches,
+    return ModelTiming(batch_size=batch_size, img_size=img_size, device=str(dev), batches=done,
+                       seconds=secs, images_per_s=done * batch_size / secs, s_per_batch=secs / done,
                        mem_mb=mem)
 
 

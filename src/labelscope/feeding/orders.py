@@ -24,7 +24,7 @@ class OrderComparison:
     table : DataFrame
         One row per order: ``order``, ``steps`` (the pipeline, in words), ``images``,
         ``seconds`` (best of the repeats for one pass over the images), ``images_per_s``,
-        ``ms_per_image``, ``out_size`` (the most common output size, ``HxW``).
+        ``ms_per_image``, ``out_size`` (the most common output size, ``WxH`` in pixels).
     ratio : float
         Seconds of the first order / seconds of the second (> 1: the second is faster).
     same_size : bool
@@ -129,7 +129,7 @@ def compare_transform_orders(
     rows = []
     for n in names:
         s = best[n]
-        common = pd.Series([f"{h}x{w}" for h, w in sizes[n]]).mode().iloc[0]
+        common = pd.Series([f"{w}x{h}" for h, w in sizes[n]]).mode().iloc[0]
         rows.append({"order": n, "steps": _steps(orders[n]), "images": len(images), "seconds": s,
                      "images_per_s": len(images) / max(s, 1e-9), "ms_per_image": 1000 * s / len(images),
                      "out_size": common})

@@ -85,6 +85,7 @@ def measure_feeding(
     warmup: int = 1,
     collate_fn: Callable | None = None,
     threads: int = 0,
+    max_seconds: float | None = None,
     progress: Progress | None = None,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,6 +100,9 @@ def measure_feeding(
     threads : int
         torch CPU threads in this process while measuring (0: leave torch's setting, which
         is the number of cores, as in training); DataLoader workers always use one.
+    max_seconds : float, optional
+        Per setting, stop timing early once this many seconds have passed (at least one
+        batch, or one round of worker batches, is always timed).
     progress : callable, optional
         ``progress(done, total, what)`` after each measurement.
 
@@ -115,26 +119,28 @@ def measure_feeding(
         torch.set_num_threads(threads)
     try:
         return _measure(dataset, model, bss, wks, dev, img_size=img_size, num_classes=num_classes, batches=batches,
-                        warmup=warmup, collate_fn=collate_fn, progress=progress, seed=seed)
+                        warmup=warmup, collate_fn=collate_fn, max_seconds=max_seconds, progress=progress,
+                        seed=seed)
     finally:
         torch.set_num_threads(before)
 
 
 def _measure(dataset: Any, model: Any, bss: list[int], wks: list[int], dev: str, *, img_size: int,
-             num_classes: int, batches: int, warmup: int, collate_fn: Callable | None, progress: Progress | None,
-             seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+             num_classes: int, batches: int, warmup: int, collate_fn: Callable | None,
+             max_seconds: float | None, progress: Progress | None, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     total, done = len(bss) * len(wks) + len(bss), 0
     lrows, mrows = [], []
     for w in wks:
         for b in bss:
             lrows.append(time_loader(dataset, batch_size=b, workers=w, batches=batches, warmup=warmup,
-                                     collate_fn=collate_fn, pin_memory=dev.startswith("cuda"), seed=seed).to_dict())
+                                     collate_fn=collate_fn, pin_memory=dev.startswith("cuda"), max_seconds=max_seconds,
+                                     seed=seed).to_dict())
             done += 1
             if progress:
                 progress(done, total, f"loader: batch {b}, {w} workers")
     for b in bss:
         mrows.append(time_model(model, batch_size=b, img_size=img_size, num_classes=num_classes, device=dev,
-                                batches=batches, warmup=warmup, seed=seed).to_dict())
+                                batches=batches, warmup=warmup, max_seconds=max_seconds, seed=seed).to_dict())
         done += 1
         if progress:
             progress(done, total, f"model: batch {b}")
@@ -163,6 +169,7 @@ def feeding_report(
     freeze_backbone: bool = False,
     transform: Callable | None = None,
     threads: int = 0,
+    max_seconds: float | None = None,
     layout: str = "auto",
     workspace: str | os.PathLike[str] | None = None,
     compare_orders: bool = True,
@@ -190,6 +197,8 @@ def feeding_report(
         Replace training's augmenting transform (it must output ``(3, img_size, img_size)``).
     threads : int
         torch CPU threads while measuring (0: torch's default, the number of cores).
+    max_seconds : float, optional
+        Per setting, stop timing early past this many seconds (see ``measure_feeding``).
     workspace : path, optional
         Where the scan's thumbnails and face boxes are (default: the dataset's workspace).
     compare_orders, compare_decode : bool
@@ -222,7 +231,8 @@ def feeding_report(
 
     loader, model_df = measure_feeding(ds, net, img_size=img_size, num_classes=len(ds.classes),
                                        batch_sizes=batch_sizes, workers=workers, device=dev, batches=batches,
-                                       warmup=warmup, collate_fn=collate, threads=threads, progress=sub, seed=seed)
+                                       warmup=warmup, collate_fn=collate, threads=threads, max_seconds=max_seconds,
+                                       progress=sub, seed=seed)
     table = verdicts(loader, model_df)
     best = best_setting(table)
     orders = dec = None
@@ -234,7 +244,7 @@ def feeding_report(
         sub(n_main + n_extra, n_main, "decode options")
     cfg = {"dataset": str(manifest.source), "images": len(ds), "classes": len(ds.classes), "model": model_name,
            "img_size": img_size, "batch_sizes": sorted(set(batch_sizes)), "workers": sorted(set(workers)),
-           "device": dev, "batches": batches, "warmup": warmup, "decode": decode, "crop": crop,
+           "device": dev, "batches": batches, "warmup": warmup, "max_seconds": max_seconds, "decode": decode, "crop": crop,
            "freeze_backbone": freeze_backbone, "custom_transform": transform is not None,
            "cpu_count": os.cpu_count() or 1, "torch_threads": threads or torch.get_num_threads(), "torch": torch.__version__,
            "weights_note": getattr(net, "weights_note", "")}
