@@ -167,3 +167,16 @@ def test_best_embedding_combines_the_cached_parts(tiny):
     best = best_embedding(workspace=ws, names=["pixels", "colour"], compute=False)
     assert best.name == "pixels+colour" and best.dim == 20 + 96 and bad in best.missing
     assert best_embedding(workspace=ws, names=["effnet"], compute=False) is None
+
+
+def test_scan_based_embedding_follows_a_new_image(folder_dataset, tmp_path, monkeypatch):
+    from conftest import write_image
+
+    ws = Workspace(tmp_path / "ws")
+    calls = counting(monkeypatch, "colour")
+    assert len(compute_embeddings(load_dataset(folder_dataset), ws, "colour")) == 8
+    compute_embeddings(load_dataset(folder_dataset), ws, "colour")
+    assert len(calls) == 1  # the rescan of an unchanged dataset rewrote nothing
+    write_image(folder_dataset / "dog" / "new.jpg", color=(10, 240, 10), seed=9)
+    emb = compute_embeddings(load_dataset(folder_dataset), ws, "colour")
+    assert len(calls) == 2 and len(emb) == 9 and "dog/new.jpg" in emb.image_ids

@@ -19,6 +19,14 @@ from .base import (EmbedContext, Embedding, Progress, embedding_path, file_finge
 from .registry import BEST, EMBEDDERS, FALLBACK, get_spec, source_token
 
 
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask), which can be fewer than the machine has."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _resolve(dataset: Any, workspace: Any, manifest: Any) -> tuple[Any, Workspace]:
     """(Manifest, Workspace) from a dataset path or Manifest and an optional workspace."""
     from ..config import default_workspace
@@ -36,12 +44,15 @@ def _resolve(dataset: Any, workspace: Any, manifest: Any) -> tuple[Any, Workspac
     return manifest, ws
 
 
-def _ensure_scan(manifest: Any, ws: Workspace, progress: Progress | None) -> None:
-    if ws.has_scan() and ws.thumbs.exists():
-        return
-    from ..scan import scan_dataset
+def _ensure_scan(manifest: Any, ws: Workspace) -> None:
+    """Bring the scan up to date (it only stats unchanged files and rewrites nothing then)."""
+    from ..scan import ScanBusyError, scan_dataset
 
-    scan_dataset(manifest.source, ws, layout=manifest.layout, manifest=manifest, progress=progress)
+    try:
+        scan_dataset(manifest.source, ws, layout=manifest.layout, manifest=manifest)
+    except ScanBusyError:
+        if not (ws.has_scan() and ws.thumbs.exists()):
+            raise
 
 
 def load_embeddings(workspace: Any, name: str) -> Embedding | None:
@@ -73,7 +84,7 @@ def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet"
     batch_size : int, default 32
         Images per forward pass for the neural embedders.
     threads : int, optional
-        CPU threads for torch (default: every core).
+        CPU threads for torch (default: every core this process may use).
 
     Returns
     -------
@@ -95,7 +106,7 @@ def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet"
     if not ok_here:
         raise RuntimeError(f"embedder {name!r} is not available: {reason}")
     if spec.source == "scan":
-        _ensure_scan(manifest, ws, None)
+        _ensure_scan(manifest, ws)
     ids = [str(i) for i in manifest.df["image_id"]]
     paths = manifest.paths()
     fps = file_fingerprints(paths)
@@ -123,7 +134,7 @@ def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet"
 
     todo = [k for k, i in enumerate(ids) if i not in reuse and i not in settled]
     ctx = EmbedContext(image_ids=[ids[k] for k in todo], paths=[paths[k] for k in todo], workspace=ws,
-                       manifest=manifest, batch_size=batch_size, threads=threads or os.cpu_count() or 1,
+                       manifest=manifest, batch_size=batch_size, threads=threads or usable_cores(),
                        progress=progress)
     extra: dict[str, Any] = {}
     new: dict[str, np.ndarray] = {}

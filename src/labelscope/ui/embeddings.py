@@ -44,7 +44,9 @@ def computed(settings: Settings) -> list[str]:
     return list(embedding_files(Workspace(settings.workspace)))
 
 
-@st.cache_data(show_spinner="Loading embeddings…", max_entries=6)
+# cache_resource: an embedding can be 100 MB; cache_data would unpickle a copy on every rerun.
+# Callers treat it as read-only.
+@st.cache_resource(show_spinner="Loading embeddings…", max_entries=4)
 def _embedding(ws: str, names: tuple[str, ...], tokens: tuple[str, ...]) -> Any:
     from ..embed import combine, load_embeddings
 
