@@ -68,3 +68,29 @@ def test_suggestions_quote_the_measured_numbers():
     assert tips[0].startswith("Use batch size 16 with no worker processes") and "5.0x" in tips[0]
     assert not any("share the same" in t for t in tips)  # no workers measured: no core-sharing note
     assert math.isfinite(v["factor"].iloc[0])
+
+
+def test_decode_and_order_suggestions_follow_their_tables():
+    from labelscope.feeding.orders import OrderComparison
+
+    loader, model = tables({(16, 0): 500.0}, {16: 100.0})
+    v = verdicts(loader, model)
+    decode = pd.DataFrame([
+        {"method": "pil_full", "images_per_s": 100.0, "speedup": 1.0, "width": 384, "height": 512, "enough_pixels": True},
+        {"method": "pil_draft", "images_per_s": 250.0, "speedup": 2.5, "width": 192, "height": 256,
+         "enough_pixels": True},
+        {"method": "cv2_reduced_4", "images_per_s": 900.0, "speedup": 9.0, "width": 96, "height": 128,
+         "enough_pixels": False},
+        {"method": "thumbnails", "images": 16, "images_per_s": 2000.0, "speedup": 20.0, "width": 96, "height": 128,
+         "enough_pixels": False},
+    ])
+    orders = OrderComparison(pd.DataFrame([
+        {"order": "resize_then_rotate", "images_per_s": 10.0, "out_size": "512x682"},
+        {"order": "rotate_then_resize", "images_per_s": 25.0, "out_size": "512x682"}]), ratio=2.5, same_size=True,
+        faster="rotate_then_resize")
+    tips = suggestions(v, best_setting(v), loader=loader, model=model, orders=orders, decode=decode, img_size=128)
+    text = "\n".join(tips)
+    # the fastest decode that still has enough pixels, not the fastest overall
+    assert "pil_draft read 2.5x as many images/s" in text and "cv2_reduced_4 read" not in text
+    assert "only 96x128 px, too small for 128 px" in text
+    assert "rotate then resize ran 2.5x faster than resize then rotate" in text and "(512x682)" in text

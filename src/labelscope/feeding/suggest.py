@@ -34,7 +34,7 @@ def setting_words(best: BestSetting | None) -> str:
             f"{_n(best.model_ips)} images/s ({best.factor:.1f}x more): the model would wait {idle:.0%} of the time.")
 
 
-def _worker_scaling(loader: pd.DataFrame) -> str | None:
+def _worker_scaling(loader: pd.DataFrame, cpu_count: int) -> str | None:
     ws = sorted(loader["workers"].unique())
     if len(ws) < 2:
         return None
@@ -48,8 +48,8 @@ def _worker_scaling(loader: pd.DataFrame) -> str | None:
         return (f"More loader workers help: {_workers(hi)} load {g:.1f}x as many images/s as "
                 f"{_workers(lo)} (median over batch sizes).")
     if g <= 1.1:
-        return (f"More loader workers barely help ({g:.2f}x from {lo} to {hi} workers): the cores are already "
-                f"busy, so extra workers mostly add memory and start-up time.")
+        return (f"More loader workers barely help on these {cpu_count} core(s) ({g:.2f}x from {lo} to {hi} "
+                f"workers): extra workers would mostly add memory and start-up time.")
     return f"More loader workers help a little: {g:.2f}x from {lo} to {hi} workers."
 
 
@@ -89,7 +89,8 @@ def _decode(decode: pd.DataFrame | None, img_size: int, current: str) -> list[st
     if decode is None or decode.empty:
         return []
     out: list[str] = []
-    ok = decode[(decode["method"] != "pil_full") & decode["enough_pixels"] & decode["images_per_s"].notna()]
+    reduced = decode["method"].str.contains("draft|reduced")
+    ok = decode[reduced & decode["enough_pixels"] & decode["images_per_s"].notna()]
     if len(ok):
         b = ok.sort_values("images_per_s", ascending=False).iloc[0]
         if b["speedup"] >= 1.2:
@@ -102,10 +103,11 @@ def _decode(decode: pd.DataFrame | None, img_size: int, current: str) -> list[st
     if len(th) and th["images"].iloc[0] > 0:
         r = th.iloc[0]
         if r["enough_pixels"]:
-            out.append(f"Cached thumbnails load {r['speedup']:.1f}x as fast as a full decode and are big enough "
-                       f"for {img_size} px inputs: a loader reading them would not be the bottleneck.")
+            out.append(f"Cached thumbnails decode {r['speedup']:.1f}x as fast as a full JPEG and are big enough "
+                       f"for {img_size} px inputs ({int(r['width'])}x{int(r['height'])} px): a loader could read "
+                       f"them instead of the photos.")
         else:
-            out.append(f"Cached thumbnails load {r['speedup']:.1f}x as fast as a full decode but are only "
+            out.append(f"Cached thumbnails decode {r['speedup']:.1f}x as fast as a full JPEG but are only "
                        f"{int(r['width'])}x{int(r['height'])} px, too small for {img_size} px inputs.")
     return out
 
@@ -136,7 +138,7 @@ def suggestions(
         else:
             out.append(f"The model is the bottleneck in all {len(verdicts)} settings: the loader is "
                        f"{verdicts['factor'].min():.1f}x to {verdicts['factor'].max():.1f}x faster than needed.")
-    for line in (_worker_scaling(loader) if len(loader) else None, _model_batches(model) if len(model) else None,
+    for line in (_worker_scaling(loader, cpu_count) if len(loader) else None, _model_batches(model) if len(model) else None,
                  _orders(orders)):
         if line:
             out.append(line)
