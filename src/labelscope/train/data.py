@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
-from PIL import Image, ImageFile
+from PIL import Image
 
 from ..dataset.base import resolve_inside
 from .labels import LabelsError, read_face_boxes, read_labels
@@ -33,7 +33,6 @@ class UnreadableImageWarning(UserWarning):
 
 def default_loader(path: str | os.PathLike[str]) -> Image.Image:
     """Decode the whole image as RGB (raises on a corrupt or truncated file)."""
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
     with Image.open(path) as im:
         im.load()
         return im.convert("RGB")
