@@ -35,7 +35,7 @@ _FACADE = {
     "open_review_store": "labelscope.review:open_review_store",
     "current_labels": "labelscope.review:current_labels",
     "export_labels": "labelscope.review:export_labels",
-    "train": "labelscope.train.run:train",
+    "run_training": "labelscope.train.run:train",  # "train" is the subpackage
     "TrainConfig": "labelscope.train.run:TrainConfig",
     "list_runs": "labelscope.train.registry:list_runs",
     "load_predictions": "labelscope.train.registry:load_predictions",
