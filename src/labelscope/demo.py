@@ -10,7 +10,7 @@ seeded by (seed, person index), so the same seed gives the same bytes for any wo
 """
 from __future__ import annotations
 
-import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -174,14 +174,15 @@ def plan_demo(people: int, *, seed: int = 0, noise_rate: float = 0.1
     for k in range(n_dup):
         target = persons[pool[(2 * k) % people]]
         source = persons[pool[(2 * k + 1) % people]]
-        stem = str(rng.choice(PHOTO_STEMS))
+        taken = {d[1] for d in dups if d[0] is target}
+        stem = str(rng.choice([s for s in PHOTO_STEMS if s not in taken]))
         dups.append((target, stem, source, stem))
     used = {(d[0].index, d[1]) for d in dups} | {(d[2].index, d[3]) for d in dups}
-    k = (2 * n_dup) % people
-    stem = str(rng.choice(PHOTO_STEMS[:5]))
-    while (pool[k], stem) in used:
-        k = (k + 1) % people
-    return persons, dups, (persons[pool[k]], stem)
+    start = (2 * n_dup) % people
+    stems = [str(s) for s in rng.permutation(PHOTO_STEMS[:5])]
+    unreadable = next((persons[pool[(start + j) % people]], s) for j in range(people) for s in stems
+                      if (pool[(start + j) % people], s) not in used)   # 5 stems > 2 duplicates per person
+    return persons, dups, unreadable
 
 
 def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
@@ -243,7 +244,9 @@ def _draw_all(root: Path, persons: list[DemoPerson], seed: int, workers: int | N
             if progress:
                 progress(done, total)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+    # forkserver, not fork: a parent that already runs threads (cv2, torch) can deadlock forked children
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker) as pool:
         for fut in as_completed([pool.submit(draw_person, job) for job in jobs]):
             done += fut.result()
             if progress:
