@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
         result = export_labels(manifest, open_review_store(s), args.out)
     except (DatasetError, ReviewError) as e:
         return fail(str(e))
+    except OSError as e:  # disk full, permissions...: atomic writes left the previous export whole
+        return fail(f"export to {args.out} failed, the previous export is kept: {e.strerror or e}"
+                    f"{f' ({e.filename})' if e.filename else ''}")
     print(f"exported {result.rows:,} images ({result.changed:,} changed, {result.excluded:,} excluded; "
           f"events up to #{result.last_event_id}) to {result.out_dir}")
     for name, path in result.files.items():
