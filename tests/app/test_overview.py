@@ -52,3 +52,12 @@ def test_overview_unusable_dataset_shows_errors(monkeypatch, tmp_path: Path):
     at = run_app(monkeypatch, tmp_path / "bad.csv")
     assert at.error and "cannot be used" in at.error[0].value
     assert "missing_columns" in at.dataframe[0].value["code"].tolist()
+
+
+def test_navigation_lists_every_page_once():
+    from labelscope.ui.frame import NAVIGATION
+
+    listed = [path for path, _, _ in NAVIGATION]
+    on_disk = ["app.py"] + sorted(f"pages/{p.name}" for p in (REPO / "pages").glob("*.py"))
+    assert sorted(listed) == sorted(on_disk) and len(set(listed)) == len(listed)
+    assert [label for _, label, _ in NAVIGATION][0] == "Overview"

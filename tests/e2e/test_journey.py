@@ -54,7 +54,7 @@ def open_app(ctx, url: str, reviewer: str):
 
 def goto(page, name: str):
     """Navigate with the sidebar (same session, so the reviewer's name stays)."""
-    page.locator('[data-testid="stSidebarNav"] a', has_text=re.compile(rf"^{name}$")).click()
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(rf"{name}$")).click()
     page.locator("h1", has_text=re.compile(name if name != "Queue" else "queue", re.I)).wait_for()
 
 

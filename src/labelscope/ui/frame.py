@@ -24,6 +24,23 @@ STATE_DEFAULTS: dict[str, Any] = {
 }
 
 
+# The sidebar navigation, in the order a reviewer works: look, find, fix, export, train.
+# (Streamlit's own list would call the home page "app" and sort by file name.)
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    ("app.py", "Overview", ":material/dashboard:"),
+    ("pages/1_Colours.py", "Colours", ":material/palette:"),
+    ("pages/7_Quality.py", "Quality", ":material/high_quality:"),
+    ("pages/5_Faces.py", "Faces", ":material/face:"),
+    ("pages/4_Embeddings.py", "Embeddings", ":material/scatter_plot:"),
+    ("pages/9_Queue.py", "Queue", ":material/checklist:"),
+    ("pages/2_Review.py", "Review", ":material/photo_library:"),
+    ("pages/3_Person.py", "Person", ":material/person:"),
+    ("pages/8_Export.py", "Export", ":material/download:"),
+    ("pages/6_Training.py", "Training", ":material/model_training:"),
+    ("pages/10_Feeding.py", "Feeding", ":material/speed:"),
+)
+
+
 def init_state() -> None:
     for key, value in STATE_DEFAULTS.items():
         if key not in st.session_state:
@@ -61,7 +78,10 @@ def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> S
     init_state()
     s = settings()
     with st.sidebar:
-        st.caption("labelscope")
+        st.markdown("### labelscope")
+        for path, label, page_icon in NAVIGATION:
+            st.page_link(path, label=label, icon=page_icon)
+        st.divider()
         # The widget has its own key; the name lives in "reviewer", which survives page switches
         # (Streamlit drops a widget's state on a page where that widget is not drawn yet).
         st.session_state["_reviewer_input"] = st.session_state["reviewer"]
