@@ -24,6 +24,7 @@ _FACADE = {
     "load_dataset": "labelscope.dataset:load_dataset",
     "check_dataset": "labelscope.dataset:check_dataset",
     "make_demo": "labelscope.demo:make_demo",
+    "demo_true_labels": "labelscope.demo:true_labels",
     "scan_dataset": "labelscope.scan:scan_dataset",
     "load_features": "labelscope.scan:load_features",
     "load_thumbs": "labelscope.scan:load_thumbs",
