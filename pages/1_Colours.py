@@ -1,12 +1,10 @@
 """Colours: per-group RGB or luminance histograms, their distances, mean images, colour outliers."""
-import plotly.express as px
 import streamlit as st
 
 from labelscope.ui import cache, frame
+from labelscope.ui.eda_charts import distance_figure, histogram_figure
 from labelscope.ui.actions import selection_actions
 from labelscope.ui.gallery import gallery, selection
-
-CHANNEL_COLOURS = {"r": "#d62728", "g": "#2ca02c", "b": "#1f77b4", "l": "#555555"}
 
 settings = frame("Colours", icon=":material/palette:")
 st.title("Colours")
@@ -15,7 +13,7 @@ manifest = cache.manifest(settings)
 if manifest.errors:
     st.error("This dataset cannot be used as it is; see the Overview page.")
     st.stop()
-if cache.features(settings) is None:
+if not cache.has_scan(settings):
     st.info("No scan yet: scan the dataset on the Overview page (or `labelscope scan DATASET`) to see its colours.")
     st.stop()
 
@@ -46,30 +44,6 @@ if mode == "luma" and not digest_ready:
 
 view = cache.colour_view(settings, by=by, mode=mode, weight=weight)
 hists = view["hists"]
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def histogram_figure(hists, layout: str, mode: str) -> dict:
-    """The histogram chart as a plain dict (cached: plotly express is slow to build)."""
-    n_groups = hists["group"].nunique()
-    if layout == "overlay":
-        fig = px.line(hists, x="level", y="share", color="group", facet_col="channel" if mode == "rgb" else None,
-                      hover_data=["images"], line_shape="hvh")
-        height = 360
-    else:
-        fig = px.line(hists, x="level", y="share", color="channel", facet_col="group", facet_col_wrap=6,
-                      color_discrete_map=CHANNEL_COLOURS, line_shape="hvh", hover_data=["images"])
-        height = 220 * ((n_groups + 5) // 6) + 60
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="level (0-255)")
-    return fig.to_dict()
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def distance_figure(dist) -> dict:
-    heat = px.imshow(dist, text_auto=".2f", color_continuous_scale="Blues", aspect="auto", zmin=0)
-    heat.update_layout(height=max(300, 28 * len(dist) + 120), margin=dict(l=10, r=10, t=10, b=10))
-    return heat.to_dict()
 
 
 st.subheader(f"Histograms by {by.replace('_', ' ')}")

@@ -2,11 +2,11 @@
 where faces sit per class, the one crop that holds N % of them, and an export for training."""
 from pathlib import Path
 
-import plotly.express as px
 import streamlit as st
 
-from labelscope.faces import crop_box_stats, crop_thumbnail, export_boxes, relative_boxes
+from labelscope.faces import crop_thumbnail, export_boxes
 from labelscope.ui import cache, frame
+from labelscope.ui.eda_charts import centre_figure, size_figure
 from labelscope.ui.actions import selection_actions
 from labelscope.ui.gallery import gallery, md_escape, page_bounds, selection
 from labelscope.workspace import Workspace
@@ -69,12 +69,7 @@ attrs = manifest.attributes
 by = st.selectbox("Group by", attrs, key="faces.by", format_func=lambda a: a.replace("_", " "))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def rel_boxes(faces, labels, by: str):
-    return relative_boxes(faces, labels, by=by)
-
-
-rel = rel_boxes(faces[["image_id", "x1", "y1", "x2", "y2", "score", "width", "height"]], labels[["image_id", by]], by)
+rel = cache.relative_faces(settings, by=by)
 
 
 @st.fragment
@@ -141,38 +136,13 @@ st.subheader("Where the faces are")
 coverage = st.slider("Crop that holds the face in this share of images (%)", 50, 100, 90, key="faces.coverage")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def crop_stats(faces, labels, by: str, coverage: float):
-    return crop_box_stats(faces, labels, by=by, coverage=coverage)
-
-
-stats, overall, per_group = crop_stats(faces[["image_id", "x1", "y1", "x2", "y2", "score", "width", "height"]],
-                                       labels[["image_id", by]], by, coverage / 100)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def centre_figure(rel, box: tuple) -> dict:
-    fig = px.scatter(rel, x="cx", y="cy", color="group", opacity=0.5, render_mode="webgl",
-                     hover_data=["image_id", "w", "h", "score"])
-    fig.add_shape(type="rect", x0=box[0], y0=box[1], x1=box[2], y1=box[3], line=dict(color="black", dash="dash"))
-    fig.update_xaxes(range=[0, 1], title="centre x (share of width)")
-    fig.update_yaxes(range=[1, 0], title="centre y (share of height)", scaleanchor="x")
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10))
-    return fig.to_dict()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def size_figure(rel) -> dict:
-    long = rel.melt(id_vars=["group"], value_vars=["w", "h"], var_name="side", value_name="share")
-    fig = px.box(long, x="group", y="share", color="side", points=False)
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="box size (share of image)")
-    return fig.to_dict()
-
-
+stats, overall, per_group = cache.crop_stats(settings, by=by, coverage=coverage / 100)
 p1, p2 = st.columns(2)
-box = (overall.x1, overall.y1, overall.x2, overall.y2)
-p1.plotly_chart(centre_figure(rel, box), key="faces.centres", width="stretch")
-p2.plotly_chart(size_figure(rel), key="faces.sizes", width="stretch")
+centres, shown, n_faces = centre_figure(settings, by=by, box=(overall.x1, overall.y1, overall.x2, overall.y2))
+p1.plotly_chart(centres, key="faces.centres", width="stretch")
+if shown < n_faces:
+    p1.caption(f"{shown:,} of {n_faces:,} face centres drawn (a sample per group); the statistics use all.")
+p2.plotly_chart(size_figure(settings, by=by), key="faces.sizes", width="stretch")
 st.markdown(f"**The crop x {overall.x1:.2f}-{overall.x2:.2f}, y {overall.y1:.2f}-{overall.y2:.2f}** (shares of width "
             f"and height; dashed above) holds the whole face in {overall.coverage:.1%} of the {overall.n:,} images "
             "with a face: a consistent crop for images where no box is known.")

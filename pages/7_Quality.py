@@ -1,9 +1,9 @@
 """Quality: dark, bright, flat, blurry, tiny, odd-shaped, grayscale and unreadable images; duplicates."""
-import plotly.express as px
 import streamlit as st
 
-from labelscope.quality import FLAG_HELP, FLAGS, QualityThresholds, flag_counts, unreadable
+from labelscope.quality import FLAG_HELP, FLAGS, QualityThresholds, flag_counts
 from labelscope.ui import cache, frame
+from labelscope.ui.eda_charts import counts_figure
 from labelscope.ui.actions import selection_actions
 from labelscope.ui.gallery import gallery, selection
 
@@ -14,13 +14,12 @@ manifest = cache.manifest(settings)
 if manifest.errors:
     st.error("This dataset cannot be used as it is; see the Overview page.")
     st.stop()
-feats = cache.features(settings)
-if feats is None:
+if not cache.has_scan(settings):
     st.info("No scan yet: scan the dataset on the Overview page (or `labelscope scan DATASET`) to check quality.")
     st.stop()
 
 # -- unreadable files first: they are listed, never a crash -----------------------------------
-bad = unreadable(feats)
+bad = cache.unreadable(settings)
 if len(bad):
     st.error(f"{len(bad):,} unreadable file(s): the scan could not decode them.")
     st.dataframe(bad, hide_index=True, width="stretch", key="quality.unreadable")
@@ -42,13 +41,6 @@ thresholds = QualityThresholds(dark=dark, bright=bright, low_contrast=flat, blur
                                odd_aspect=aspect)
 flags = cache.quality_flags(settings, thresholds)
 counts = flag_counts(flags)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def counts_figure(counts) -> dict:
-    fig = px.bar(counts, x="flag", y="images", text="images", hover_data={"share": ":.1%"})
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=None)
-    return fig.to_dict()
 
 
 st.plotly_chart(counts_figure(counts), key="quality.counts", width="stretch")

@@ -113,11 +113,14 @@ def test_digest_luma_and_mean_images(mask_dataset, tmp_path):
     scan_dataset(mask_dataset, ws, workers=1)
     m = load_dataset(mask_dataset)
     seen = []
+    assert colours.load_digest(ws) is None
     digest = colours.colour_digest(ws, progress=lambda d, t: seen.append((d, t)))
     assert len(digest) == len(m.df) and seen[-1] == (len(m.df), len(m.df))
+    assert digest.tiles.shape == (len(m.df), colours.TILE, colours.TILE, 3) and digest.hist_l.shape == (len(m.df), 32)
     mtime = colours.digest_path(ws).stat().st_mtime_ns
     assert len(colours.colour_digest(ws)) == len(m.df)  # cached: not rewritten
     assert colours.digest_path(ws).stat().st_mtime_ns == mtime
+    assert (colours.load_digest(ws).tiles == digest.tiles).all()
     h = colours.group_histograms(load_features(ws), m.df, by="mask", mode="luma", digest=digest)
     assert set(h["channel"]) == {"l"}
     assert np.allclose(h.groupby("group")["share"].sum(), 1.0)

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import REPO
 from labelscope.review import open_review_store
 
+APP = str(REPO / "app.py")
 COLOURS, FACES, QUALITY = (str(REPO / "pages" / p) for p in ("1_Colours.py", "5_Faces.py", "7_Quality.py"))
 
 
@@ -34,9 +35,27 @@ def page(path: str, monkeypatch, dataset: Path, *, reviewer: str = "ana") -> App
     monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(path, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["reviewer"] = reviewer
-    return at
+    return Paged(at, path)
+
+
+class Paged:
+    """An AppTest started at app.py whose first ``run()`` switches to the page (the sidebar's
+    page links resolve only against the real entry point); later calls pass through."""
+
+    def __init__(self, at: AppTest, path: str):
+        self._at, self._path, self._started = at, path, False
+
+    def run(self, **kw) -> AppTest:
+        if not self._started:
+            self._started = True
+            self._at.run(**kw)
+            return self._at.switch_page(self._path).run(**kw)
+        return self._at.run(**kw)
+
+    def __getattr__(self, name):
+        return getattr(self._at, name)
 
 
 def ok(at: AppTest) -> AppTest:
@@ -136,3 +155,14 @@ def test_faces_page_detects_then_shows_crops_and_charts(monkeypatch, scanned_dem
     assert (ws / "exports" / "face_boxes.csv").exists() and (ws / "exports" / "face_boxes.parquet").exists()
     at.radio(key="faces.check").set_value("several faces")
     ok(at.run())
+
+
+def test_face_centre_sample_keeps_every_group_and_its_columns():
+    from labelscope.ui.eda_charts import sample_per_group
+
+    rel = pd.DataFrame({"group": ["a"] * 9000 + ["b"] * 990 + ["c"] * 10, "cx": 0.5, "cy": 0.5})
+    shown = sample_per_group(rel, 1000)
+    assert list(shown.columns) == ["group", "cx", "cy"] and 990 <= len(shown) <= 1010
+    counts = shown["group"].value_counts()
+    assert counts["a"] == 900 and counts["b"] == 99 and counts["c"] >= 1
+    assert sample_per_group(rel.iloc[:50], 1000).equals(rel.iloc[:50])

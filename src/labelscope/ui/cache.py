@@ -109,11 +109,12 @@ def _digest_token(s: Settings) -> float:
     return _mtime(digest_path(s.workspace))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _colour_digest(ws: str, token: float) -> pd.DataFrame | None:
-    from ..colours import digest_path
+def _colour_digest(ws: str):
+    """The digest (NumPy arrays, read in milliseconds); not in st.cache_data, which would
+    pickle 60 MB per hit at 20,000 images: only what is derived from it is cached."""
+    from ..colours import load_digest
 
-    return pd.read_parquet(digest_path(ws)) if token else None
+    return load_digest(ws)
 
 
 @st.cache_data(show_spinner="Aggregating colour histograms…", max_entries=32)
@@ -121,7 +122,7 @@ def _colour_view(ws: str, ftoken: float, dtoken: float, labels_args: tuple, by: 
     from .. import colours
 
     feats, labels = _features(ws, ftoken), _current_labels(*labels_args).df
-    digest = _colour_digest(ws, dtoken) if mode == "luma" else None
+    digest = _colour_digest(ws) if mode == "luma" else None
     hists = colours.group_histograms(feats, labels, by=by, mode=mode, digest=digest, weight=weight)
     dist = colours.intersection_distances(hists)
     return {"hists": hists, "distances": dist, "nearest": colours.nearest_groups(dist),
@@ -142,7 +143,8 @@ def colour_view(s: Settings, *, by: str, mode: str = "rgb", weight: str = "image
 def _mean_images(ws: str, dtoken: float, labels_args: tuple, by: str) -> dict:
     from ..colours import mean_images
 
-    return mean_images(_colour_digest(ws, dtoken), _current_labels(*labels_args).df, by=by)
+    digest = _colour_digest(ws)
+    return None if digest is None else mean_images(digest, _current_labels(*labels_args).df, by=by)
 
 
 def mean_images(s: Settings, *, by: str) -> dict | None:
@@ -155,7 +157,7 @@ def mean_images(s: Settings, *, by: str) -> dict | None:
 def _faces(ws: str, token: float) -> pd.DataFrame:
     from ..faces import load_faces
 
-    return load_faces(ws)
+    return load_faces(ws).drop(columns=["landmarks"], errors="ignore")  # pages never draw them; cheaper hits
 
 
 def faces(s: Settings) -> pd.DataFrame | None:
@@ -169,6 +171,27 @@ def _quality_flags(ws: str, ftoken: float, thresholds: tuple) -> pd.DataFrame:
     from ..quality import QualityThresholds, quality_flags
 
     return quality_flags(_features(ws, ftoken), thresholds=QualityThresholds(*thresholds))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _unreadable(ws: str, ftoken: float) -> pd.DataFrame:
+    from ..quality import unreadable
+
+    return unreadable(_features(ws, ftoken))
+
+
+def unreadable(s: Settings) -> pd.DataFrame | None:
+    """``image_id`` and ``error`` of the files the scan could not decode (None without a scan).
+
+    Pages that need only this, or only derived tables, avoid ``features()``: every hit of a
+    cached 20,000-row features table is a full unpickle (about 0.4 s).
+    """
+    ws = Workspace(s.workspace)
+    return _unreadable(str(ws.root), _mtime(ws.features)) if ws.has_scan() else None
+
+
+def has_scan(s: Settings) -> bool:
+    return Workspace(s.workspace).has_scan()
 
 
 def quality_flags(s: Settings, thresholds) -> pd.DataFrame | None:
@@ -194,3 +217,37 @@ def duplicates(s: Settings, *, label: str = "label", max_distance: int = 4, skip
         return None
     return _duplicates(str(ws.root), _mtime(ws.features), _labels_args(s), label, int(max_distance),
                        bool(skip_same_group))
+
+
+def _faces_args(s: Settings) -> tuple[str, float]:
+    ws = Workspace(s.workspace)
+    return str(ws.root), _mtime(ws.faces)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _relative_faces(faces_args: tuple, labels_args: tuple, by: str) -> pd.DataFrame:
+    from ..faces import relative_boxes
+
+    return relative_boxes(_faces(*faces_args), _current_labels(*labels_args).df, by=by)
+
+
+def relative_faces(s: Settings, *, by: str) -> pd.DataFrame:
+    """Best face boxes as shares of the image, with centre, size and ``group`` (= ``by``)."""
+    return _relative_faces(_faces_args(s), _labels_args(s), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _crop_stats(faces_args: tuple, labels_args: tuple, by: str, coverage: float):
+    from ..faces import crop_box_stats
+
+    return crop_box_stats(_faces(*faces_args), _current_labels(*labels_args).df, by=by, coverage=coverage)
+
+
+def crop_stats(s: Settings, *, by: str, coverage: float):
+    """``(box stats per group, the overall crop, crops per group)`` for ``coverage`` in (0, 1]."""
+    return _crop_stats(_faces_args(s), _labels_args(s), by, float(coverage))
+
+
+def faces_key(s: Settings, by: str) -> tuple:
+    """A hashable key of everything the face views of ``by`` depend on (for cached charts)."""
+    return (*_faces_args(s), *_labels_args(s), by)
