@@ -58,13 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default="small")
     ap.add_argument("--img-size", type=int, default=64)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--workers", type=int, default=-1)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--heads", default="single", choices=["single", "multi"])
+    ap.add_argument("--crop", default="center", choices=["none", "center", "faces"])
     ap.add_argument("--out", type=Path, help="keep the runs here (default: a temp dir)")
     args = ap.parse_args(argv)
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     common = dict(model=args.model, img_size=args.img_size, epochs=args.epochs, folds=args.folds,
                   batch_size=args.batch_size, lr=args.lr, workers=args.workers, seed=args.seed,
-                  device=args.device, heads=args.heads, progress=False, eval_labels_csv=str(true),
+                  device=args.device, heads=args.heads, crop=args.crop, progress=False, eval_labels_csv=str(true),
                   eval_every=args.epochs)
     quiet = (lambda s: None)
     t0 = time.perf_counter()
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                      "f1_mask": o["f1_mask"], "f1_gender": o["f1_gender"], "f1_age_group": o["f1_age_group"],
                      "train_img_s": s["train_images_per_s"], "eval_img_s": s["eval_images_per_s"], "seconds": secs})
     table = pd.DataFrame(rows)
-    print(f"\n{args.model} @ {args.img_size}px, {args.folds} folds x {args.epochs} epochs, device "
+    print(f"\n{args.model} @ {args.img_size}px, crop {args.crop}, {args.folds} folds x {args.epochs} epochs, device "
           f"{clean.metrics['speed']['device']}, {clean.metrics['speed']['threads']} threads, "
           f"{clean.metrics['speed']['workers']} loader workers; scored out of fold against the TRUE labels")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -38,26 +38,33 @@ def default_loader(path: str | os.PathLike[str]) -> Image.Image:
         return im.convert("RGB")
 
 
-def reduced_loader(min_side: int) -> Callable[[str | os.PathLike[str]], Image.Image]:
+class ReducedLoader:
     """A loader that lets the JPEG decoder shrink by 2/4/8 while both sides stay >= ``min_side``.
 
     The original size is kept in ``img.info["orig_size"]`` so face boxes (given in original
-    pixels) can be scaled. Non-JPEG files decode in full.
+    pixels) can be scaled. Non-JPEG files decode in full. A class, not a closure, so that
+    DataLoader workers started with ``spawn`` can pickle it.
     """
 
-    def load(path: str | os.PathLike[str]) -> Image.Image:
+    def __init__(self, min_side: int):
+        self.min_side = int(min_side)
+
+    def __call__(self, path: str | os.PathLike[str]) -> Image.Image:
         with Image.open(path) as im:
             orig = im.size
             if im.format == "JPEG":
                 w, h = orig
-                scale = max(1.0, min(w, h) / max(1, min_side))
+                scale = max(1.0, min(w, h) / max(1, self.min_side))
                 im.draft("RGB", (int(w / scale), int(h / scale)))
             im.load()
             out = im.convert("RGB")
         out.info["orig_size"] = orig
         return out
 
-    return load
+
+def reduced_loader(min_side: int) -> ReducedLoader:
+    """``ReducedLoader(min_side)``: reduced-size JPEG decoding for training at small sizes."""
+    return ReducedLoader(min_side)
 
 
 def square_center_box(w: int, h: int) -> Box:
