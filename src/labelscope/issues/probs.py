@@ -49,14 +49,17 @@ def knn_vote(
     n = len(Xn)
     k = max(1, min(k, n - 1))
     probs = np.zeros((n, n_classes), dtype=np.float64)
-    g = None if groups is None else np.asarray(groups).astype(str)
+    g = None
+    if groups is not None:  # group codes; -1 = no group (never excluded)
+        names = np.asarray(groups).astype(str)
+        g = np.where(names == "", -1, np.unique(names, return_inverse=True)[1])
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         sims = Xn[start:stop] @ Xn.T
         rows = np.arange(stop - start)
         sims[rows, np.arange(start, stop)] = -np.inf
         if g is not None:
-            same = (g[start:stop, None] == g[None, :]) & (g[start:stop, None] != "")
+            same = (g[start:stop, None] == g[None, :]) & (g[start:stop, None] >= 0)
             sims[same] = -np.inf
         idx = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         ok = np.isfinite(np.take_along_axis(sims, idx, axis=1))
