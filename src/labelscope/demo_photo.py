@@ -76,17 +76,21 @@ def _pose(img: np.ndarray, g: Geometry, rng: np.random.Generator) -> np.ndarray:
 
 
 def _light(img: np.ndarray, g: Geometry, rng: np.random.Generator) -> np.ndarray:
-    x = np.linspace(-1, 1, WIDTH, dtype=np.float32)[None, :, None]
-    y = np.linspace(-1, 1, HEIGHT, dtype=np.float32)[:, None, None]
-    grad = 1 + rng.uniform(-0.15, 0.15) * x + rng.uniform(-0.08, 0.08) * y
+    """Side light, colour tint, exposure metered on the face, sensor noise; returns uint8."""
+    x = np.linspace(-1, 1, WIDTH, dtype=np.float32)[None, :]
+    y = np.linspace(-1, 1, HEIGHT, dtype=np.float32)[:, None]
+    grad = (1 + np.float32(rng.uniform(-0.15, 0.15)) * x + np.float32(rng.uniform(-0.08, 0.08)) * y)[..., None]
     tint = (1 + rng.uniform(-0.04, 0.04, 3)).astype(np.float32)
-    img = img * grad * tint
     # exposure metered on the face, as a camera would (half-way to a mid-tone target)
     y0, y1 = int(g.brow), int(g.nose)
     x0, x1 = int(g.cx - 0.3 * g.w), int(g.cx + 0.3 * g.w)
-    lum = float(img[y0:y1, x0:x1].mean()) + 1e-3
+    lum = float((img[y0:y1, x0:x1] * grad[y0:y1, x0:x1] * tint).mean()) + 1e-3
     gain = float(np.clip((0.5 / lum) ** 0.5, 0.8, 1.5)) * rng.uniform(0.9, 1.1)
-    return img * gain
+    img *= grad
+    img *= tint * np.float32(gain * 255.0)
+    img += rng.standard_normal(img.shape, dtype=np.float32) * np.float32(2.0)
+    np.clip(img, 0, 255, out=img)
+    return img.astype(np.uint8)
 
 
 def render(head: Head, place: str | None, colour, rng: np.random.Generator) -> np.ndarray:
@@ -96,11 +100,8 @@ def render(head: Head, place: str | None, colour, rng: np.random.Generator) -> n
         draw_mask(cv, head.geo, colour, place, rng)
     img = cv.img
     if head.over_a is not None:
-        a = head.over_a[..., None]
-        img = img * (1 - a) + head.over_rgb * a
-    img = _light(_pose(img, head.geo, rng), head.geo, rng)
-    img = img * 255.0 + rng.normal(0, 2.0, img.shape).astype(np.float32)
-    return np.clip(img, 0, 255).astype(np.uint8)
+        img += (head.over_rgb - img) * head.over_a[..., None]
+    return _light(_pose(img, head.geo, rng), head.geo, rng)
 
 
 def encode_jpeg(img: np.ndarray) -> bytes:
