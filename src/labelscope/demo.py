@@ -283,7 +283,9 @@ def true_labels(out: str | os.PathLike[str]) -> pd.DataFrame:
 
     Returns one row per image: ``image_id``, ``group_id``, ``mask``, ``gender``, ``age``,
     ``age_group``, ``class_index``, ``label`` (true values), and ``fault`` (the kinds of noise
-    that touched the image, ``;``-joined, "" when clean).
+    that touched the image, ``;``-joined, "" when clean). A ``duplicate`` file shows another
+    person and the ``unreadable`` one shows nothing: both keep their path's labels here, so
+    filter on ``fault`` where that matters.
     """
     root = Path(out)
     table = pd.read_csv(root / "train.csv", dtype={"id": str, "path": str})
