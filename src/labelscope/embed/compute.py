@@ -14,8 +14,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..workspace import Workspace
-from .base import (EmbedContext, Embedding, Progress, embedding_path, file_fingerprints, read_embedding,
-                   save_embedding)
+from .base import (EmbedContext, Embedding, Progress, content_digest, embedding_path, file_fingerprints,
+                   read_embedding, save_embedding)
 from .registry import BEST, EMBEDDERS, FALLBACK, get_spec, source_token
 
 
@@ -186,6 +186,7 @@ def combine(embeddings: Sequence[Embedding], *, name: str | None = None) -> Embe
     meta = {"name": label, "version": "+".join(f"{e.name}:{e.version}:{e.digest()}" for e in embeddings),
             "parts": [e.name for e in embeddings], "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "missing": sorted(every - common)}
+    meta["digest"] = content_digest(ids, mat)  # computed once: the page keys its caches by it
     return Embedding(label, ids, mat, meta)
 
 
