@@ -5,9 +5,16 @@ import json
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[2]
-PAGE = str(REPO / "pages" / "6_Training.py")
+APP, PAGE = str(REPO / "app.py"), str(REPO / "pages" / "6_Training.py")
+
+
+def open_page():
+    """Start at app.py, then switch: the sidebar's page links resolve only against the entry point."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return at.switch_page(PAGE).run()
 
 
 @pytest.fixture
@@ -26,12 +33,10 @@ def page_env(monkeypatch):
 
 
 def test_training_page_shows_runs_metrics_curves_and_confusion(tiny_mask, tiny_run, page_env):
-    from streamlit.testing.v1 import AppTest
-
     root, _, _ = tiny_mask
     result, ws, _ = tiny_run
     page_env(root, ws)
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page()
     assert not at.exception
     assert at.dataframe[0].value["run"].tolist() == [result.out.name]
     labels = {m.label: m.value for m in at.metric}
@@ -47,10 +52,8 @@ def test_training_page_shows_runs_metrics_curves_and_confusion(tiny_mask, tiny_r
 
 
 def test_training_page_without_runs_says_how_to_make_one(tiny_mask, tmp_path, page_env):
-    from streamlit.testing.v1 import AppTest
-
     root, _, _ = tiny_mask
     page_env(root, tmp_path / "empty_ws")
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = open_page()
     assert not at.exception
     assert "No training run" in at.info[0].value and "labelscope train" in at.code[0].value
