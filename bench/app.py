@@ -109,6 +109,10 @@ def synthesise_tables(src: Path, dst: Path) -> None:
     all_rows = feats.set_index("image_id")
     out = all_rows.loc[pick].reset_index(drop=True)
     out.insert(0, "image_id", big["image_id"].to_numpy())
+    # cache keys of the file actually linked (hard links share size and mtime): a later scan
+    # (e.g. the one compute_embeddings makes sure of) then finds every row current
+    linked = all_rows.loc[keys, ["file_size", "mtime_ns"]].to_numpy()
+    out["file_size"], out["mtime_ns"] = linked[:, 0], linked[:, 1]
     out["sha1"] = [hashlib.sha1(i.encode()).hexdigest() for i in out["image_id"]]
     ok = out["error"] == ""
     flips = np.zeros(len(out), dtype=np.uint64)
