@@ -12,6 +12,7 @@ from labelscope.issues.find import as_suspects
 from labelscope.review import export_labels, open_review_store
 from labelscope.scan import scan_dataset
 
+APP = str(REPO / "app.py")
 PAGE = str(REPO / "pages" / "9_Queue.py")
 
 
@@ -31,9 +32,10 @@ def queue_app(folder_dataset, tmp_path, monkeypatch):
     monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["reviewer"] = "ana"
-    return at, folder_dataset, ws
+    at.run()
+    return at.switch_page(PAGE), folder_dataset, ws
 
 
 def test_accepting_a_suggestion_writes_a_relabel_and_the_export_shows_it(queue_app, tmp_path):

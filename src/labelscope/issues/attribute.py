@@ -5,7 +5,9 @@ layout the 18 classes decompose into ``mask`` (belongs to the image), ``gender``
 ``age_group`` (belong to the person). Sources, best first:
 
 1. the training module's out-of-fold ``pred_probs`` (18 classes are summed into the attribute);
-2. k-fold logistic regression on the cached pretrained embeddings (folds grouped by person).
+2. k-fold logistic regression on the cached pretrained embeddings (folds grouped by person),
+   on the embedding set (the preferred combination, each embedding alone, all together) whose
+   classifier has the lowest out-of-fold log-loss on the given labels: no ground truth needed.
 
 Either is averaged with the label vote of the 20 nearest neighbours in embedding space (the
 person's own photos left out), which measured very strong on real photos.
@@ -20,7 +22,7 @@ import pandas as pd
 from ..dataset import Manifest
 from ..dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
 from .base import IssueInputs
-from .probs import knn_vote, oof_logistic
+from .probs import choose_c, knn_vote, oof_logistic, prepare_features
 
 MASK_ATTRIBUTES = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS}
 K_NEIGHBOURS = 20
@@ -78,13 +80,13 @@ def _estimate(inputs: IssueInputs, attribute: str) -> AttributeProbs | None:
     if inputs.pred_probs is not None:
         model_ids, model = prediction_matrix(inputs.pred_probs, m, attribute)
         source = "training out-of-fold predictions"
-    X, emb_ids, names = embedding_matrix(inputs.embeddings, df["image_id"].tolist(), attribute)
-    if model_ids is None and emb_ids is None:
+    candidates = candidate_sets(inputs.embeddings, attribute)
+    if model_ids is None and not candidates:
         return None
     ids = df["image_id"].to_numpy()
-    for have in (model_ids, emb_ids):
+    for have in [model_ids] + [e.image_ids for c in candidates for e in c]:
         if have is not None:
-            ids = np.intersect1d(ids, have)
+            ids = np.intersect1d(ids, np.asarray(have, dtype=object))
     if len(ids) < 3:
         return None
     sub = df.set_index("image_id").loc[ids]
@@ -94,42 +96,78 @@ def _estimate(inputs: IssueInputs, attribute: str) -> AttributeProbs | None:
     if model is not None:
         pos = {i: k for k, i in enumerate(model_ids)}
         parts["model"] = model[[pos[i] for i in ids]]
-    if X is not None:
-        pos = {i: k for k, i in enumerate(emb_ids)}
-        Xs = X[[pos[i] for i in ids]]
-        inputs.tell(f"{attribute}: neighbour vote", 0, 1)
-        parts["knn"] = knn_vote(Xs, given, n_classes=len(classes), k=K_NEIGHBOURS, groups=groups)
+    if candidates:
+        n_classes = len(classes)
         if model is None:
-            inputs.tell(f"{attribute}: out-of-fold classifier", 0, 1)
-            parts["model"], c = oof_logistic(Xs, given, n_classes=len(classes), groups=groups)
-            source = f"out-of-fold logistic regression (C={c:g}) on {'+'.join(names)}"
-        source += f"; {K_NEIGHBOURS}-neighbour vote on {'+'.join(names)}"
+            inputs.tell(f"{attribute}: out-of-fold classifier", 0, len(candidates))
+            X, names, c, losses = best_candidate(candidates, ids, given, n_classes=n_classes, groups=groups,
+                                                 progress=lambda k: inputs.tell(f"{attribute}: out-of-fold classifier",
+                                                                                k, len(candidates)))
+            parts["model"], _ = oof_logistic(X, given, n_classes=n_classes, groups=groups, C=c, prepared=True)
+            source = f"out-of-fold logistic regression (C={c:g}) on {names}"
+            if len(losses) > 1:
+                source += " (lowest out-of-fold log-loss of " + ", ".join(f"{k} {v:.3f}" for k, v in losses.items()) + ")"
+        else:
+            X, names = combined_rows(candidates[0], ids), "+".join(e.name for e in candidates[0])
+        inputs.tell(f"{attribute}: neighbour vote", 0, 1)
+        parts["knn"] = knn_vote(X, given, n_classes=n_classes, k=K_NEIGHBOURS, groups=groups)
+        source += f"; {K_NEIGHBOURS}-neighbour vote on {names}"
         inputs.tell(f"{attribute}: done", 1, 1)
     probs = np.mean(list(parts.values()), axis=0)
     return AttributeProbs(attribute, np.asarray(ids), classes, given, probs, parts, source)
 
 
-def embedding_matrix(embeddings: list, image_ids: list[str], attribute: str = "label"
-                     ) -> tuple[np.ndarray | None, np.ndarray | None, list[str]]:
-    """Rows of the images every chosen embedding covers, combined with ``labelscope.embed.combine``
-    (each part z-scored and divided by sqrt(its width), so every part weighs the same).
+def best_candidate(candidates: list[list], ids: np.ndarray, given: np.ndarray, *, n_classes: int,
+                   groups: np.ndarray | None, progress=None) -> tuple[np.ndarray, str, float, dict[str, float]]:
+    """The embedding set whose classifier has the lowest out-of-fold log-loss on the given labels.
 
-    Returns (X, ids, names) or (None, None, []) when no embedding is given.
+    Returns (prepared X of ``ids``, its name, its ``C``, the log-loss of every candidate).
     """
+    best = None
+    losses: dict[str, float] = {}
+    for k, cand in enumerate(candidates):
+        X = prepare_features(combined_rows(cand, ids))
+        c, loss = choose_c(X, given, n_classes=n_classes, groups=groups)
+        name = "+".join(e.name for e in cand)
+        losses[name] = loss
+        if best is None or loss < best[3]:
+            best = (X, name, c, loss)
+        if progress is not None:
+            progress(k + 1)
+    return best[0], best[1], best[2], losses
+
+
+def candidate_sets(embeddings: list, attribute: str) -> list[list]:
+    """Embedding sets to try for ``attribute``, preferred combination first.
+
+    The preferred embeddings (``PREFERRED``) that are given, combined; then every given
+    embedding alone; then all of them combined when that is a different set.
+    """
+    if not embeddings:
+        return []
+    chosen = choose_embeddings(embeddings, attribute)
+    sets = [chosen]
+    for e in embeddings:
+        if [e] not in sets:
+            sets.append([e])
+    if len(embeddings) > len(chosen):
+        sets.append(list(embeddings))
+    return sets
+
+
+def combined_rows(embeddings: list, ids: np.ndarray) -> np.ndarray:
+    """Rows ``ids`` of the embeddings combined with ``labelscope.embed.combine`` (each part
+    z-scored and divided by sqrt(its width), so every part weighs the same)."""
     from ..embed import combine
 
-    chosen = choose_embeddings(embeddings, attribute)
-    if not chosen:
-        return None, None, []
-    wanted = set(image_ids)
-    combined = combine([e.subset([i for i in e.image_ids if i in wanted]) for e in chosen])
-    if not len(combined):
-        return None, None, []
-    return combined.vectors, np.asarray(combined.image_ids, dtype=object), [e.name for e in chosen]
+    wanted = [str(i) for i in ids]
+    combined = combine([e.subset(wanted) for e in embeddings])
+    pos = {i: k for k, i in enumerate(combined.image_ids)}
+    return combined.vectors[[pos[i] for i in wanted]]
 
 
 def choose_embeddings(embeddings: list, attribute: str) -> list:
-    """The embeddings to use for ``attribute`` among those given (see ``PREFERRED``)."""
+    """The preferred embeddings for ``attribute`` among those given (see ``PREFERRED``)."""
     if not embeddings:
         return []
     by_name = {e.name: e for e in embeddings}

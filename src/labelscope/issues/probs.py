@@ -13,11 +13,12 @@ equal weight before concatenating (``labelscope.embed.combine``), use 20 neighbo
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
-DEFAULT_CS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+DEFAULT_CS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 SMOOTH = 0.5  # pseudo-count per class in the neighbour vote, so no class gets probability 0
 
 
@@ -85,6 +86,65 @@ def knn_distance(X: np.ndarray, *, k: int = 10, chunk: int = 2048) -> np.ndarray
     return out
 
 
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Small dense fits run faster on one BLAS thread; on a busy machine 25x faster (measured:
+    spinning BLAS threads starve each other). Libraries are loaded first so the limit holds."""
+    import scipy.optimize  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def prepare_features(X: np.ndarray, *, max_dim: int = 256, seed: int = 0) -> np.ndarray:
+    """PCA to at most ``max_dim`` columns, centred, scaled to mean column variance 1 (float32)."""
+    from sklearn.decomposition import PCA
+
+    X = np.asarray(X, dtype=np.float32)
+    if X.shape[1] > max_dim and len(X) > max_dim:
+        with one_blas_thread():
+            X = PCA(n_components=max_dim, random_state=seed).fit_transform(X).astype(np.float32)
+    X = X - X.mean(axis=0)
+    return X * np.sqrt(X.shape[1] / max(float((X ** 2).sum(axis=1).mean()), 1e-12))
+
+
+def choose_c(
+    X: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_classes: int,
+    groups: np.ndarray | None = None,
+    Cs: Sequence[float] = DEFAULT_CS,
+    folds: int = 3,
+    rows: int = 4000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """The ``C`` with the lowest out-of-fold log-loss on the given (noisy) labels, and that loss.
+
+    No ground truth is needed: too little regularisation learns the flipped labels and loses
+    on the held-out folds. Runs on a random sample of at most ``rows`` rows of prepared ``X``
+    (:func:`prepare_features`), with ``folds`` folds.
+    """
+    from sklearn.metrics import log_loss
+
+    y = np.asarray(labels, dtype=np.int64)
+    sel = np.arange(len(y))
+    if len(y) > rows:
+        sel = np.sort(np.random.default_rng(seed).choice(len(y), size=rows, replace=False))
+    g = None if groups is None else np.asarray(groups)[sel]
+    best = (float(Cs[0]), np.inf)
+    with one_blas_thread():
+        for c in Cs:
+            p = _oof(X[sel], y[sel], n_classes, folds, g, c, seed)
+            loss = float(log_loss(y[sel], np.clip(p, 1e-9, 1), labels=np.arange(n_classes)))
+            if loss < best[1]:
+                best = (float(c), loss)
+    return best
+
+
 def oof_logistic(
     X: np.ndarray,
     labels: np.ndarray,
@@ -93,63 +153,34 @@ def oof_logistic(
     folds: int = 5,
     groups: np.ndarray | None = None,
     Cs: Sequence[float] = DEFAULT_CS,
+    C: float | None = None,
+    prepared: bool = False,
     max_dim: int = 256,
-    select_rows: int = 4000,
     seed: int = 0,
 ) -> tuple[np.ndarray, float]:
-    """Out-of-fold logistic-regression probabilities, ``C`` picked by out-of-fold log-loss.
+    """Out-of-fold logistic-regression probabilities, ``C`` picked by :func:`choose_c` unless given.
 
     Parameters
     ----------
-    X : (n, d) array of (scaled) embeddings; reduced by PCA to ``max_dim`` when wider.
+    X : (n, d) array of embeddings; prepared here (:func:`prepare_features`) unless ``prepared``.
     labels : (n,) int array of given (noisy) class indices.
     n_classes : number of classes (columns of the result).
     folds : number of folds (fewer when a class or the groups are too few).
     groups : optional (n,) array; folds never split a group.
-    Cs : inverse regularisation strengths tried; the one with the lowest out-of-fold log-loss
-        on the given labels wins (no ground truth needed).
-    select_rows : ``C`` is chosen on a stratified sample of at most this many rows.
+    Cs : inverse regularisation strengths to choose from when ``C`` is None.
 
     Returns
     -------
-    (probs, C): (n, n_classes) out-of-fold probabilities and the chosen ``C``.
+    (probs, C): (n, n_classes) out-of-fold probabilities and the ``C`` used.
     """
-    import scipy.optimize  # noqa: F401  (load every BLAS library before limiting their threads)
-    import sklearn.decomposition  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    # Small dense fits: one BLAS thread is faster, and on a busy machine 25x faster (measured:
-    # spinning BLAS threads starve each other).
-    with threadpool_limits(limits=1):
-        return _oof_logistic(X, labels, n_classes=n_classes, folds=folds, groups=groups, Cs=Cs, max_dim=max_dim,
-                             select_rows=select_rows, seed=seed)
-
-
-def _oof_logistic(X, labels, *, n_classes, folds, groups, Cs, max_dim, select_rows, seed) -> tuple[np.ndarray, float]:
-    from sklearn.decomposition import PCA
-    from sklearn.metrics import log_loss
-
-    X = np.asarray(X, dtype=np.float32)
     y = np.asarray(labels, dtype=np.int64)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but labels has {len(y)}")
-    if X.shape[1] > max_dim and len(X) > max_dim:
-        X = PCA(n_components=max_dim, random_state=seed).fit_transform(X).astype(np.float32)
-    X = X - X.mean(axis=0)
-    X *= np.sqrt(X.shape[1] / max(float((X ** 2).sum(axis=1).mean()), 1e-12))  # mean column variance 1
-    rng = np.random.default_rng(seed)
-    sel = np.arange(len(y))
-    if len(y) > select_rows:
-        sel = np.sort(rng.choice(len(y), size=select_rows, replace=False))
-    best_c, best_loss = float(Cs[0]), np.inf
-    if len(Cs) > 1:
-        for c in Cs:
-            p = _oof(X[sel], y[sel], n_classes, folds, None if groups is None else np.asarray(groups)[sel], c, seed)
-            loss = log_loss(y[sel], np.clip(p, 1e-9, 1), labels=np.arange(n_classes))
-            if loss < best_loss:
-                best_c, best_loss = float(c), loss
-    return _oof(X, y, n_classes, folds, groups, best_c, seed), best_c
+    X = X if prepared else prepare_features(X, max_dim=max_dim, seed=seed)
+    if C is None:
+        C = choose_c(X, y, n_classes=n_classes, groups=groups, Cs=Cs, seed=seed)[0]
+    with one_blas_thread():
+        return _oof(X, y, n_classes, folds, groups, C, seed), float(C)
 
 
 def _oof(X, y, n_classes, folds, groups, C, seed) -> np.ndarray:
