@@ -6,6 +6,7 @@ creates every session-state key, namespaced (``review.selection``, ``filter.clas
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -68,6 +69,15 @@ def reviewer() -> str:
     return str(st.session_state.get("reviewer", "")).strip()
 
 
+def _started_from_app() -> bool:
+    """True when the entry script is app.py (``streamlit run app.py``), not a page run on its own
+    (an AppTest of one page): links are relative to the entry script."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx) and Path(ctx.main_script_path).name == "app.py"
+
+
 def _store_reviewer() -> None:
     st.session_state["reviewer"] = str(st.session_state.get("_reviewer_input", "")).strip()
 
@@ -79,9 +89,10 @@ def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> S
     s = settings()
     with st.sidebar:
         st.markdown("### labelscope")
-        for path, label, page_icon in NAVIGATION:
-            st.page_link(path, label=label, icon=page_icon)
-        st.divider()
+        if _started_from_app():
+            for path, label, page_icon in NAVIGATION:
+                st.page_link(path, label=label, icon=page_icon)
+            st.divider()
         # The widget has its own key; the name lives in "reviewer", which survives page switches
         # (Streamlit drops a widget's state on a page where that widget is not drawn yet).
         st.session_state["_reviewer_input"] = st.session_state["reviewer"]
