@@ -26,6 +26,7 @@ from .probs import choose_c, knn_vote, oof_logistic, prepare_features
 
 MASK_ATTRIBUTES = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS}
 K_NEIGHBOURS = 20
+LOSS_MARGIN = 0.005  # a later candidate must beat the preferred set's log-loss by 0.5% to replace it
 # Embeddings used per attribute, those of them that are given (measured on real photos with
 # bench/suspects.py); an attribute not listed, or none of its own given: every pretrained one.
 PREFERRED = {"label": ("effnet", "face"), "mask": ("effnet", "face"), "gender": ("face", "effnet"),
@@ -130,7 +131,7 @@ def best_candidate(candidates: list[list], ids: np.ndarray, given: np.ndarray, *
         c, loss = choose_c(X, given, n_classes=n_classes, groups=groups)
         name = "+".join(e.name for e in cand)
         losses[name] = loss
-        if best is None or loss < best[3]:
+        if best is None or loss < best[3] - LOSS_MARGIN * abs(best[3]):  # ties go to the earlier (preferred)
             best = (X, name, c, loss)
         if progress is not None:
             progress(k + 1)
