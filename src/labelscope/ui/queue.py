@@ -148,9 +148,10 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
     st.caption(f"Suspect {pos + 1:,} of {len(view):,} ({state}) · score {row['score']:.3f} "
                f"(low = more suspicious) · {md_escape(row['detail'])}")
     c1, c2 = st.columns(2)
-    c1.metric("Given", str(row["given"]) or "-")
-    conf = "" if pd.isna(row["confidence"]) else f"{row['confidence']:.0%}"
-    c2.metric("Suggested", str(row["suggested"]) or "-", delta=conf or None, delta_color="off")
+    conf = "" if pd.isna(row["confidence"]) else f" ({row['confidence']:.0%} likely)"
+    c1.markdown(f"**Given**  \n{md_escape(row['given']) or '-'}")
+    c2.markdown(f"**Suggested**  \n:green[{md_escape(row['suggested'])}]{conf}" if row["suggested"]
+                else "**Suggested**  \n-")
     _photos(settings, row, manifest)
     if row["issue"] == "person" and row["field"] == "age" and row["suggested"]:
         st.number_input("Age to write when accepting", min_value=0, max_value=130, step=1,
@@ -159,7 +160,7 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
     if not name:
         st.warning("Enter your reviewer name in the sidebar to record decisions.")
     blocked = not name
-    accept_label = "Accept: exclude" if row["issue"] in decisions.EXCLUDE_ON_ACCEPT else "Accept suggestion"
+    accept_label = "Accept: exclude" if row["issue"] in decisions.EXCLUDE_ON_ACCEPT else "Accept"
     b = st.columns(6)
     b[0].button(accept_label, key=f"{key}.accept", shortcut="A", type="primary", width="stretch",
                 disabled=blocked or not decisions.can_accept(row), on_click=_decide,
