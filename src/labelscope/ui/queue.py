@@ -112,7 +112,7 @@ def _photos(settings: Settings, row: pd.Series, manifest) -> None:
         return
     thumbs = cache.thumbs(settings, photos["image_id"].tolist())
     face = boxes(settings)
-    ncols = 7 if row["issue"] == "person" else max(2, min(4, len(photos) + 1))
+    ncols = 7 if row["issue"] == "person" else 5
     cells = st.columns(ncols)
     for k, p in enumerate(photos.itertuples(index=False)):
         with cells[k % ncols]:
@@ -149,9 +149,9 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
                f"(low = more suspicious) · {md_escape(row['detail'])}")
     c1, c2 = st.columns(2)
     conf = "" if pd.isna(row["confidence"]) else f" ({row['confidence']:.0%} likely)"
-    c1.markdown(f"**Given**  \n{md_escape(row['given']) or '-'}")
+    c1.markdown(f"**Given**  \n{md_escape(row['given']) or 'none'}")
     c2.markdown(f"**Suggested**  \n:green[{md_escape(row['suggested'])}]{conf}" if row["suggested"]
-                else "**Suggested**  \n-")
+                else "**Suggested**  \nnone")  # a lone "-" under a line would make it a heading
     _photos(settings, row, manifest)
     if row["issue"] == "person" and row["field"] == "age" and row["suggested"]:
         st.number_input("Age to write when accepting", min_value=0, max_value=130, step=1,
