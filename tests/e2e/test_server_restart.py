@@ -8,7 +8,7 @@ import pytest
 
 from labelscope.cli import main
 
-from .harness import Server, chromium_path, new_context, playwright_instance, shots  # noqa: F401 (fixtures)
+from .conftest import Server
 from .test_journey import choose, goto, ok, open_app
 
 pytestmark = pytest.mark.browser

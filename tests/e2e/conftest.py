@@ -1,4 +1,4 @@
-"""Browser-test harness: a real Streamlit server on a free localhost port and a real Chromium (Playwright)."""
+"""Browser-test fixtures: a real Streamlit server on a free localhost port and a real Chromium (Playwright)."""
 from __future__ import annotations
 
 import os
