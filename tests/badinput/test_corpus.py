@@ -101,3 +101,29 @@ def test_unusable_csv_reports_and_exits_1(corpus, capsys):
     roots, _ = corpus
     assert main(["check", str(roots["csv-nocols"])]) == 1
     assert "missing_columns" in capsys.readouterr().out
+
+
+PAGES = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("kind", ["folder", "csv", "mask", "csv-nocols"])
+def test_every_page_renders_on_the_corpus(corpus, scanned, kind, monkeypatch):
+    """The app's pages on each bad dataset: no exception, the problem shown, not a crash."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import REPO
+
+    roots, _ = corpus
+    monkeypatch.setenv("LABELSCOPE_DATASET", str(roots[kind]))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["reviewer"] = "corpus"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    if kind == "csv-nocols":
+        assert "cannot be used" in at.error[0].value
+    else:
+        shown = pd.concat([d.value for d in at.dataframe if "code" in d.value.columns])
+        assert set(check_dataset(roots[kind]).problems_frame()["code"]) <= set(shown["code"])
+    for page in PAGES:
+        at.switch_page(str(REPO / "pages" / page)).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
