@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 venv: $(STAMP)
 
 $(DEMO)/train.csv: | $(STAMP)
-	$(BIN)/labelscope demo $(DEMO) --people $(PEOPLE)
+	$(BIN)/labelscope demo $(DEMO) --people $(PEOPLE) --overwrite
 
 demo: $(DEMO)/train.csv
 
@@ -36,6 +36,8 @@ test: demo
 
 bench: scan
 	$(BIN)/python bench/scan.py $(DEMO)
+	$(BIN)/python bench/review.py
+	$(BIN)/python bench/feeding.py
 
 clean-demo:
 	rm -rf $(DEMO)
