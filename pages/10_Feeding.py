@@ -12,10 +12,7 @@ st.caption("However good the model, a loader that cannot keep up caps training s
            "training loader alone (decode, transforms, collate) and the model alone (forward and backward on "
            "synthetic tensors of the same shape), then says which one limits each setting and by how much.")
 
-manifest = cache.manifest(settings)
-if manifest.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+manifest = cache.usable_manifest(settings)
 
 cores = os.cpu_count() or 1
 with st.form("feeding.form"):

@@ -9,10 +9,7 @@ from labelscope.ui.gallery import gallery, selection
 settings = frame("Colours", icon=":material/palette:")
 st.title("Colours")
 
-manifest = cache.manifest(settings)
-if manifest.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+manifest = cache.usable_manifest(settings)
 if not cache.has_scan(settings):
     st.info("No scan yet: scan the dataset on the Overview page (or `labelscope scan DATASET`) to see its colours.")
     st.stop()

@@ -9,10 +9,7 @@ from labelscope.ui.gallery import gallery, selection
 settings = frame("Review", icon=":material/rate_review:")
 st.title("Review")
 
-original = cache.manifest(settings)
-if original.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+original = cache.usable_manifest(settings)
 
 is_mask = original.layout == "mask"
 f1, f2, f3, f4 = st.columns(4)

@@ -9,9 +9,7 @@ settings = frame("Person", icon=":material/person:")
 original = cache.manifest(settings)
 is_mask = original.layout == "mask"
 st.title("Person" if is_mask else "Group")
-if original.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+original = cache.usable_manifest(settings)
 groups = group_ids(original)
 if not groups:
     st.info("This dataset has no groups: its images are reviewed one by one on the Review page.")

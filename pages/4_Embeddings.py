@@ -11,10 +11,7 @@ from labelscope.ui.gallery import gallery, selection
 settings = frame("Embeddings", icon=":material/scatter_plot:")
 st.title("Embeddings")
 
-original = cache.manifest(settings)
-if original.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+original = cache.usable_manifest(settings)
 
 avail = ui_emb.availability(str(settings.workspace))
 done = ui_emb.computed(settings)

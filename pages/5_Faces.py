@@ -14,10 +14,7 @@ from labelscope.workspace import Workspace
 settings = frame("Faces", icon=":material/face:")
 st.title("Faces")
 
-manifest = cache.manifest(settings)
-if manifest.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+manifest = cache.usable_manifest(settings)
 
 
 def detect_ui(label: str, *, force: bool = False) -> None:

@@ -9,10 +9,7 @@ from labelscope.workspace import Workspace
 
 settings = frame("Export", icon=":material/download:")
 st.title("Export")
-original = cache.manifest(settings)
-if original.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+original = cache.usable_manifest(settings)
 
 store = cache.review_store(settings)
 current = cache.current_labels(settings)

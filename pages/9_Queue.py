@@ -7,10 +7,7 @@ from labelscope.ui.queue import find_suspects_button, queue_panel, queue_path_no
 
 settings = frame("Queue", icon=":material/checklist:")
 st.title("Review queue")
-manifest = cache.manifest(settings)
-if manifest.errors:
-    st.error("This dataset cannot be used as it is; see the Overview page.")
-    st.stop()
+manifest = cache.usable_manifest(settings)
 if suspects(settings) is None:
     st.info("No suspects yet. Finding them scans the images and embeds them once (cached), then ranks likely "
             f"label errors, inconsistent people, duplicates and bad images. From a shell: {queue_path_note(settings)}")

@@ -38,6 +38,15 @@ def manifest(s: Settings) -> Manifest:
     return _manifest(str(s.dataset), s.layout, _dataset_token(s))
 
 
+def usable_manifest(s: Settings) -> Manifest:
+    """The Manifest, or stop the page with a pointer to the Overview when nothing is usable."""
+    m = manifest(s)
+    if m.errors:
+        st.error("This dataset cannot be used as it is; see the Overview page.")
+        st.stop()
+    return m
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _features(ws: str, token: float) -> pd.DataFrame:
     from ..scan import load_features
