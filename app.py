@@ -5,9 +5,10 @@
 import plotly.express as px
 import streamlit as st
 
-from labelscope.summary import class_balance, imbalance_ratio, summarize
+from labelscope.summary import class_balance, imbalance_ratio, summarize, suspect_counts
 from labelscope.ui import frame
 from labelscope.ui import cache
+from labelscope.ui.queue import suspects as queue_suspects
 
 settings = frame("Overview", icon=":material/dashboard:")
 st.title("Overview")
@@ -24,6 +25,19 @@ c1.metric("Images", f"{summary.images:,}")
 c2.metric("People" if manifest.layout == "mask" else "Groups", f"{summary.groups:,}")
 c3.metric("Classes", summary.classes)
 c4.metric("Validation warnings", summary.warnings)
+
+st.subheader("Where the dataset is sick")
+suspects = queue_suspects(settings)
+if suspects is None:
+    st.info("No suspects ranked yet: the Queue page's **Find suspects now** (or `labelscope suspects DATASET "
+            "--out suspects.csv`) ranks likely label errors, inconsistent people, duplicates and bad images.")
+else:
+    counts = suspect_counts(suspects)
+    cols = st.columns(min(len(counts), 6) or 1)
+    for col, row in zip(cols, counts.head(6).itertuples()):
+        col.metric(f"{row.issue} · {row.field}" if row.field else row.issue, f"{row.items:,}")
+    st.page_link("pages/9_Queue.py", label=f"Review the {len(suspects):,} suspects in the Queue",
+                 icon=":material/checklist:")
 
 st.subheader("Class balance")
 attrs = manifest.attributes

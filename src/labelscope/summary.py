@@ -61,3 +61,16 @@ def imbalance_ratio(balance: pd.DataFrame) -> float:
     """Largest class over smallest non-empty class (1.0 = balanced)."""
     n = balance.loc[balance["images"] > 0, "images"]
     return float(n.max() / n.min()) if len(n) else 1.0
+
+
+def suspect_counts(suspects: pd.DataFrame) -> pd.DataFrame:
+    """Suspects per issue kind and field, most frequent first (columns ``issue``, ``field``, ``items``).
+
+    ``suspects`` is the ranked table of ``labelscope suspects`` (one row per suspect item).
+    """
+    if suspects is None or suspects.empty:
+        return pd.DataFrame(columns=["issue", "field", "items"])
+    field = suspects["field"].fillna("").astype(str) if "field" in suspects else ""
+    out = (suspects.assign(field=field).groupby(["issue", "field"]).size().rename("items").reset_index()
+           .sort_values(["items", "issue", "field"], ascending=[False, True, True], kind="stable"))
+    return out.reset_index(drop=True)

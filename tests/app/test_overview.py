@@ -61,3 +61,17 @@ def test_navigation_lists_every_page_once():
     on_disk = ["app.py"] + sorted(f"pages/{p.name}" for p in (REPO / "pages").glob("*.py"))
     assert sorted(listed) == sorted(on_disk) and len(set(listed)) == len(listed)
     assert [label for _, label, _ in NAVIGATION][0] == "Overview"
+
+
+def test_overview_shows_where_the_dataset_is_sick(monkeypatch, demo_copy: Path):
+    import pandas as pd
+
+    from labelscope.summary import suspect_counts
+    from labelscope.workspace import Workspace, write_parquet
+
+    table = pd.DataFrame({"issue": ["person", "person", "duplicate"], "field": ["gender", "gender", ""],
+                          "image_id": ["", "", "images/x.jpg"], "score": [0.1, 0.2, 0.0]})
+    assert suspect_counts(table).values.tolist() == [["person", "gender", 2], ["duplicate", "", 1]]
+    write_parquet(table, Workspace(demo_copy / ".labelscope").ensure().suspects)
+    at = run_app(monkeypatch, demo_copy)
+    assert {m.label: m.value for m in at.metric}["person · gender"] == "2"
