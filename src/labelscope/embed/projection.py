@@ -76,7 +76,7 @@ def run_projection(x: np.ndarray, method: str, *, seed: int = 0, **params: Any) 
 
         reducer = umap.UMAP(n_components=2, n_neighbors=int(min(params.get("n_neighbors", 15), n - 1)),
                             min_dist=float(params.get("min_dist", 0.1)), metric=str(params.get("metric", "euclidean")),
-                            random_state=seed)
+                            random_state=seed, n_jobs=1)  # a seed makes UMAP single-threaded anyway
         return reducer.fit_transform(x).astype(np.float32)
     raise ValueError(f"unknown projection method {method!r}; expected one of {', '.join(METHODS)}")
 
