@@ -161,7 +161,7 @@ def test_bad_files_never_stop_the_scan(folder, tmp_path, pool_always):
     (folder / "cat" / "notes.jpg").write_text("not a picture")
     (folder / "dog" / "half.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     Image.new("RGBA", (9, 7), (0, 0, 255, 128)).save(folder / "dog" / "alpha.png")
-    from test_scan_features import png_claiming
+    from .test_scan_features import png_claiming
 
     (folder / "dog" / "bomb.png").write_bytes(png_claiming(20000, 20000))
     s = scan_dataset(folder, tmp_path / "ws", workers=2, chunk_size=4)
