@@ -32,7 +32,7 @@ run: scan
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) -- --dataset $(DEMO)
 
 test: demo
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: scan
 	$(BIN)/python bench/scan.py $(DEMO)
