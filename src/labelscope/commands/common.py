@@ -31,3 +31,16 @@ def print_json(obj: Any) -> None:
 def fail(msg: str, code: int = 1) -> int:
     print(f"labelscope: error: {msg}", file=sys.stderr)
     return code
+
+
+def load_usable(settings: Settings):
+    """The dataset's Manifest, or None after printing why it cannot be used (exit with 1 then)."""
+    from ..dataset import check_dataset
+
+    manifest = check_dataset(settings.dataset, settings.layout)
+    if manifest.errors:
+        for prob in manifest.errors:
+            print(f"  {prob}", file=sys.stderr)
+        fail(f"{settings.dataset} cannot be used ({len(manifest.errors)} errors); see `labelscope check`")
+        return None
+    return manifest

@@ -10,10 +10,9 @@ projection. ``--list`` shows every embedder, whether it is usable here, and why 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
-from .common import add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset import check_dataset
     from ..embed import EMBEDDERS, availability, compute_embeddings, project
     from ..workspace import Workspace
     from .progress import ProgressLine
@@ -61,11 +59,9 @@ def run(args: argparse.Namespace) -> int:
         return fail("not available here -- " + "; ".join(missing))
     if args.batch_size < 1 or (args.threads is not None and args.threads < 1):
         return fail("--batch-size and --threads must be at least 1")
-    manifest = check_dataset(settings.dataset, settings.layout)
-    if manifest.errors:
-        for prob in manifest.errors:
-            print(f"  {prob}", file=sys.stderr)
-        return fail(f"{settings.dataset} cannot be used ({len(manifest.errors)} errors); see `labelscope check`")
+    manifest = load_usable(settings)
+    if manifest is None:
+        return 1
     summary = []
     for name in names:
         line = ProgressLine(f"embedded ({name})")

@@ -8,9 +8,8 @@ wheel, YuNet needs a local ONNX file.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from .common import add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset import check_dataset
     from ..faces import detect_faces
     from .progress import ProgressLine
 
@@ -39,11 +37,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_side < 64:
         return fail("--max-side must be at least 64")
     settings = settings_from(args)
-    manifest = check_dataset(settings.dataset, settings.layout)
-    if manifest.errors:
-        for prob in manifest.errors:
-            print(f"  {prob}", file=sys.stderr)
-        return fail(f"{settings.dataset} cannot be used ({len(manifest.errors)} errors); see `labelscope check`")
+    manifest = load_usable(settings)
+    if manifest is None:
+        return 1
     line = ProgressLine("faces")
     try:
         summary = detect_faces(settings.dataset, settings.workspace, backend=args.backend, manifest=manifest,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,18 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset import check_dataset
     from ..scan import ScanBusyError, scan_dataset
     from .progress import ProgressLine
 
     if args.workers is not None and args.workers < 1:
         return fail("--workers must be at least 1")
     settings = settings_from(args)
-    manifest = check_dataset(settings.dataset, settings.layout)
-    if manifest.errors:
-        for prob in manifest.errors:
-            print(f"  {prob}", file=sys.stderr)
-        return fail(f"{settings.dataset} cannot be used ({len(manifest.errors)} errors); see `labelscope check`")
+    manifest = load_usable(settings)
+    if manifest is None:
+        return 1
     if manifest.warnings:
         print(f"{len(manifest.warnings)} validation warnings (rows left out); see `labelscope check "
               f"{settings.dataset}`", file=sys.stderr)

@@ -15,7 +15,7 @@ import argparse
 import sys
 from typing import Any, Callable, TextIO
 
-from .common import add_dataset_args, fail, settings_from
+from .common import load_usable, add_dataset_args, fail, settings_from
 
 DEFAULT_EMBEDDERS = "effnet,face"
 CSV_COLUMNS = ["rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
@@ -41,16 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dataset import check_dataset
     from ..issues import CHECKS
     from ..issues.pipeline import compute_suspects
 
     settings = settings_from(args)
-    manifest = check_dataset(settings.dataset, settings.layout)
-    if manifest.errors:
-        for prob in manifest.errors:
-            print(f"  {prob}", file=sys.stderr)
-        return fail(f"{settings.dataset} cannot be used ({len(manifest.errors)} errors); see `labelscope check`")
+    manifest = load_usable(settings)
+    if manifest is None:
+        return 1
     checks = None if not args.checks else [c.strip() for c in args.checks.split(",") if c.strip()]
     unknown = [c for c in checks or [] if c not in CHECKS]
     if unknown:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from .base import IMAGE_EXTENSIONS, DatasetError, Manifest, Problem
-from .folder import is_folder_layout, load_folder
+from .folder import load_folder
 from .manifest import load_csv_manifest
 from .mask import is_mask_layout, load_mask
 

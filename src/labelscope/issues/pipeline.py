@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 
