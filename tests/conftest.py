@@ -88,3 +88,19 @@ def demo_copy(demo_dataset: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "demo"
     shutil.copytree(demo_dataset, dst, ignore=shutil.ignore_patterns(".labelscope"))
     return dst
+
+
+def start_app_test(path: str | Path, monkeypatch, dataset: Path, *, reviewer: str = "ana", timeout: int = 120):
+    """A fresh AppTest of ``path`` on ``dataset``: env pointed at it, Streamlit caches emptied,
+    the reviewer's name already given (as the sidebar would)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LABELSCOPE_DATASET", str(dataset))
+    monkeypatch.delenv("LABELSCOPE_WORKSPACE", raising=False)
+    monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(path), default_timeout=timeout)
+    at.session_state["reviewer"] = reviewer
+    return at

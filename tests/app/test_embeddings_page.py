@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import REPO, start_app_test
 from labelscope.review import open_review_store
 from labelscope.workspace import Workspace, write_parquet
 
@@ -33,15 +33,7 @@ def embedded(demo: Path) -> Path:
 
 
 def page(monkeypatch, dataset: Path, *, reviewer: str = "ana") -> AppTest:
-    import streamlit as st
-
-    monkeypatch.setenv("LABELSCOPE_DATASET", str(dataset))
-    monkeypatch.delenv("LABELSCOPE_WORKSPACE", raising=False)
-    monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(EMBEDDINGS, default_timeout=120)
-    at.session_state["reviewer"] = reviewer
+    at = start_app_test(EMBEDDINGS, monkeypatch, dataset, reviewer=reviewer, timeout=120)
     return at
 
 

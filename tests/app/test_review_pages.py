@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import REPO, start_app_test
 from labelscope.dataset import load_dataset
 from labelscope.review import open_review_store
 
@@ -14,19 +14,11 @@ REVIEW, PERSON, EXPORT = (str(REPO / "pages" / p) for p in ("2_Review.py", "3_Pe
 
 
 def page(path: str, monkeypatch, dataset: Path, *, reviewer: str = "ana", scan: bool = False) -> AppTest:
-    import streamlit as st
-
     if scan:
         from labelscope.scan import scan_dataset
 
         scan_dataset(dataset, workers=1)
-    monkeypatch.setenv("LABELSCOPE_DATASET", str(dataset))
-    monkeypatch.delenv("LABELSCOPE_WORKSPACE", raising=False)
-    monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(path, default_timeout=60)
-    at.session_state["reviewer"] = reviewer
+    at = start_app_test(path, monkeypatch, dataset, reviewer=reviewer, timeout=60)
     return at
 
 

@@ -80,6 +80,11 @@ def choose(page, label: str, option: str):
         arg=[label, option])
 
 
+def metric(page, label: str):
+    """The value element of the ``st.metric`` labelled ``label``."""
+    return page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
+
+
 def ok(page, pattern: str):
     page.locator('[data-testid="stAlertContentSuccess"]', has_text=re.compile(pattern)).last.wait_for(timeout=30_000)
 
@@ -165,8 +170,7 @@ def test_reviewer_journey(server, new_context, shots, prepared, tmp_path):
     # Person view: fix one person's gender for all 7 photos
     goto(alice, "Person")
     choose(alice, "Person id", "000005")
-    current = alice.locator('[data-testid="stMetric"]', has_text="Gender").locator(
-        '[data-testid="stMetricValue"]').inner_text().strip()
+    current = metric(alice, "Gender").inner_text().strip()
     new_gender = "female" if current == "male" else "male"
     choose(alice, "New gender", new_gender)
     alice.get_by_role("button", name=re.compile(r"Set gender for all 7")).click()

@@ -9,7 +9,7 @@ import pytest
 from labelscope.cli import main
 
 from .conftest import Server
-from .test_journey import choose, goto, ok, open_app
+from .test_journey import choose, goto, metric, ok, open_app
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +32,7 @@ def test_server_killed_mid_review_keeps_every_decision(tmp_path, new_context, sh
         page = open_app(new_context("carol"), server.url, "carol")
         goto(page, "Person")
         choose(page, "Person id", "000003")
-        current = page.locator('[data-testid="stMetric"]', has_text="Gender").locator(
-            '[data-testid="stMetricValue"]').inner_text().strip()
+        current = metric(page, "Gender").inner_text().strip()
         new = "female" if current == "male" else "male"
         choose(page, "New gender", new)
         page.get_by_role("button", name=re.compile(r"Set gender for all 7")).click()
@@ -50,7 +49,7 @@ def test_server_killed_mid_review_keeps_every_decision(tmp_path, new_context, sh
         page.reload()  # the browser was on the Person page: a fresh session opens there
         page.locator("h1", has_text="Person").wait_for(timeout=60_000)
         choose(page, "Person id", "000003")
-        shown = page.locator('[data-testid="stMetric"]', has_text="Gender").locator('[data-testid="stMetricValue"]')
+        shown = metric(page, "Gender")
         page.wait_for_function("([el, v]) => el.innerText.trim() === v", arg=[shown.element_handle(), new])
         shots(page, "after-restart")
         assert events(db) == recorded, "nothing lost, nothing doubled"

@@ -21,16 +21,6 @@ from labelscope.review.export import LABELS_COLUMNS, LABELS_COLUMNS_MASK, TRAIN_
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
 
 
-@pytest.fixture
-def mask(mask_dataset):
-    return load_dataset(mask_dataset)
-
-
-@pytest.fixture
-def store(tmp_path, mask):
-    return open_review_store(tmp_path / "ws", manifest=mask)
-
-
 def read(path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 

@@ -10,16 +10,6 @@ from labelscope.review import ReviewError, StaleLabelError, current_labels, open
 from labelscope.workspace import Workspace
 
 
-@pytest.fixture
-def mask(mask_dataset):
-    return load_dataset(mask_dataset)
-
-
-@pytest.fixture
-def store(tmp_path, mask):
-    return open_review_store(tmp_path / "ws", manifest=mask)
-
-
 def person(manifest, gid):
     return manifest.df[manifest.df["group_id"] == gid]["image_id"].tolist()
 
