@@ -39,6 +39,15 @@ else:
     st.page_link("pages/9_Queue.py", label=f"Review the {len(suspects):,} suspects in the Queue",
                  icon=":material/checklist:")
 
+if manifest.person_fields:
+    from labelscope.review import inconsistent_persons
+
+    odd = inconsistent_persons(cache.current_labels(settings))
+    if len(odd):
+        st.warning(f"{odd['group_id'].nunique():,} person(s) left inconsistent: their photos disagree on "
+                   "gender, age or race. Exports carry each one's most common value.")
+        st.dataframe(odd, hide_index=True, width="stretch", key="overview.inconsistent")
+
 st.subheader("Class balance")
 attrs = manifest.attributes
 tabs = st.tabs([a.replace("_", " ") for a in attrs])
