@@ -5,7 +5,7 @@
 import plotly.express as px
 import streamlit as st
 
-from labelscope.summary import class_balance, imbalance_ratio, summarize, suspect_counts
+from labelscope.eda.summary import class_balance, imbalance_ratio, summarize, suspect_counts
 from labelscope.ui import frame
 from labelscope.ui import cache
 from labelscope.ui.queue import suspects as queue_suspects
