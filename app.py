@@ -29,8 +29,8 @@ c4.metric("Validation warnings", summary.warnings)
 st.subheader("Where the dataset is sick")
 suspects = queue_suspects(settings)
 if suspects is None:
-    st.info("No suspects ranked yet: the Queue page's **Find suspects now** (or `labelscope suspects DATASET "
-            "--out suspects.csv`) ranks likely label errors, inconsistent people, duplicates and bad images.")
+    st.info("No suspects ranked yet: the Queue page's **Find suspects now** (or `labelscope suspects DATASET`) "
+            "ranks likely label errors, inconsistent people, duplicates and bad images.")
 else:
     counts = suspect_counts(suspects)
     cols = st.columns(min(len(counts), 6) or 1)
