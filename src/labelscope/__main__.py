@@ -1,4 +1,4 @@
-"""``python -m labelscope ...``: the same as the ``labelscope`` command."""
+"""``python -m labelscope ...``: the same as the ``labelscope`` command (background jobs run this)."""
 import sys
 
 from .cli import main

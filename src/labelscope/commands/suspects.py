@@ -15,7 +15,7 @@ import argparse
 import sys
 from typing import Any, Callable, TextIO
 
-from .common import load_usable, add_dataset_args, fail, settings_from
+from .common import load_usable, add_background_arg, add_dataset_args, fail, settings_from
 
 DEFAULT_EMBEDDERS = "effnet,face"
 CSV_COLUMNS = ["rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checks", default=None, help="comma-separated subset of the checks to run")
     p.add_argument("--all", action="store_true", help="also list rows no check flagged (every image's score)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="scan processes (default: every core)")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 
@@ -82,12 +83,15 @@ def run(args: argparse.Namespace) -> int:
 
 def stage_printer(stream: TextIO | None = None) -> Callable[[str, int, int], None]:
     """``progress(stage, done, total)``: a counting ProgressLine for scan/embed, one line per check."""
+    from ..jobs import report
     from .progress import ProgressLine
 
     out = stream or sys.stderr
     state: dict[str, Any] = {"stage": None, "line": None}
 
     def _progress(name: str, done: int, total: int) -> None:
+        if not (name == "scan" or name.startswith("embed ")):
+            report(name, done, total, unit="")  # the counting stages report through ProgressLine
         if name != state["stage"]:
             if state["line"] is not None:
                 state["line"].close()
