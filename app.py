@@ -29,8 +29,8 @@ c4.metric("Validation warnings", summary.warnings)
 st.subheader("Where the dataset is sick")
 suspects = queue_suspects(settings)
 if suspects is None:
-    st.info("No suspects ranked yet: the Queue page's **Find suspects now** (or `labelscope suspects DATASET "
-            "--out suspects.csv`) ranks likely label errors, inconsistent people, duplicates and bad images.")
+    st.info("No suspects ranked yet: the Queue page's **Find suspects now** (or `labelscope suspects DATASET`) "
+            "ranks likely label errors, inconsistent people, duplicates and bad images.")
 else:
     counts = suspect_counts(suspects)
     cols = st.columns(min(len(counts), 6) or 1)
@@ -38,6 +38,15 @@ else:
         col.metric(f"{row.issue} · {row.field}" if row.field else row.issue, f"{row.items:,}")
     st.page_link("pages/9_Queue.py", label=f"Review the {len(suspects):,} suspects in the Queue",
                  icon=":material/checklist:")
+
+if manifest.person_fields:
+    from labelscope.review import inconsistent_persons
+
+    odd = inconsistent_persons(cache.current_labels(settings))
+    if len(odd):
+        st.warning(f"{odd['group_id'].nunique():,} person(s) left inconsistent: their photos disagree on "
+                   "gender, age or race. Exports carry each one's most common value.")
+        st.dataframe(odd, hide_index=True, width="stretch", key="overview.inconsistent")
 
 st.subheader("Class balance")
 attrs = manifest.attributes

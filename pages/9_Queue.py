@@ -13,5 +13,7 @@ if suspects(settings) is None:
             f"label errors, inconsistent people, duplicates and bad images. From a shell: {queue_path_note(settings)}")
     find_suspects_button(settings)
     st.stop()
-st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back")
+st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back · "
+           "**U** undo my last decision · duplicates: **O** exclude the other, **M** relabel to match · "
+           "🔍 opens an image at full resolution")
 queue_panel(settings)

@@ -36,6 +36,7 @@ _FACADE = {
     "open_review_store": "labelscope.review:open_review_store",
     "current_labels": "labelscope.review:current_labels",
     "export_labels": "labelscope.review:export_labels",
+    "export_tree": "labelscope.review:export_tree",
     "run_training": "labelscope.train.run:train",  # "train" is the subpackage
     "TrainConfig": "labelscope.train.run:TrainConfig",
     "list_runs": "labelscope.train.registry:list_runs",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import load_usable, add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_background_arg, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default) or cuda")
     p.add_argument("--force", action="store_true", help="detect again even where the cache is valid")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 

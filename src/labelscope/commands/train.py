@@ -3,8 +3,9 @@ out-of-fold predictions (see ``labelscope.train.run`` for examples)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from .common import fail
+from .common import add_background_arg, fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--workspace", default=None, metavar="WS", help="also import the predictions into this workspace")
     p.add_argument("--name", default=None, help="run name in the workspace (default: RUN_DIR's folder name)")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 
@@ -65,8 +67,18 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress, workspace=args.workspace, name=args.name, folds_csv=args.folds_from,
         eval_every=args.eval_every,
     )
+    from ..jobs import in_job, report, set_info
+
+    total = args.folds * args.epochs
+
+    def on_epoch(row: dict) -> None:  # the progress file, inside a background job
+        report("train", row["fold"] * args.epochs + row["epoch"], total, unit="epochs")
+
+    if in_job():
+        set_info(run_dir=str(Path(args.out).expanduser().resolve()), workspace=args.workspace)
+        report("train", 0, total, unit="epochs")
     try:
-        train(cfg)
+        train(cfg, on_epoch=on_epoch)
     except (LabelsError, ValueError, FileNotFoundError, RuntimeError) as e:
         return fail(str(e))
     return 0

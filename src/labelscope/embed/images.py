@@ -75,11 +75,11 @@ class FaceHint:
 def face_hints(workspace: Any) -> dict[str, FaceHint]:
     """image_id -> the main face of the workspace's face scan (``faces.parquet``); {} without one."""
     path = getattr(workspace, "faces", None)
-    if path is None or not Path(path).is_file():
+    if path is None:
         return {}
     from ..faces import load_faces
 
-    df = load_faces(workspace)
+    df = load_faces(Path(path), missing_ok=True)
     df = df.dropna(subset=["x1", "y1", "x2", "y2"])
     out = {}
     for r in df[["image_id", "x1", "y1", "x2", "y2", "landmarks"]].itertuples(index=False):

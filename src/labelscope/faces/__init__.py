@@ -8,9 +8,9 @@ from .boxes import CropBox, box_stats, boxes_csv, boxes_table, crop_box, crop_bo
 from .crops import crop_thumbnail
 from .detectors import (BACKENDS, Face, FaceDetector, MTCNNDetector, YuNetDetector, best_face, make_detector,
                         prepare)
-from .stage import FacesSummary, all_faces_path, detect_faces, load_all_faces, load_faces, read_image
+from .stage import FaceBox, FacesSummary, all_faces_path, detect_faces, face_boxes, load_all_faces, load_faces, read_image
 
-__all__ = ["BACKENDS", "CropBox", "Face", "FaceDetector", "FacesSummary", "MTCNNDetector", "YuNetDetector",
+__all__ = ["BACKENDS", "CropBox", "Face", "FaceBox", "FaceDetector", "FacesSummary", "MTCNNDetector", "YuNetDetector",
            "all_faces_path", "best_face", "box_stats", "boxes_csv", "boxes_table", "crop_thumbnail", "crop_box", "crop_box_stats", "detect_faces",
-           "export_boxes", "load_all_faces", "load_faces", "make_detector", "prepare", "read_image",
+           "export_boxes", "face_boxes", "load_all_faces", "load_faces", "make_detector", "prepare", "read_image",
            "relative_boxes"]

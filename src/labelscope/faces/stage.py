@@ -17,7 +17,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -144,12 +144,71 @@ def unreadable_row(image_id: str, error: str) -> dict[str, Any]:
     return _best_row(image_id, [], None, error)
 
 
-def load_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:
-    """The cached best box per image (``BEST_COLUMNS``). Raises FileNotFoundError before detection."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    if not ws.faces.exists():
-        raise FileNotFoundError(f"no face detection in {ws.root}: run `labelscope faces` on the dataset first")
-    return pd.read_parquet(ws.faces)
+class FaceBox(NamedTuple):
+    """The main face of an image in upright original pixels, and that image's upright size."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float
+    height: float
+
+
+BOX_COLUMNS = ["image_id", "x1", "y1", "x2", "y2"]
+
+
+def load_faces(source: str | os.PathLike[str] | Workspace, *, missing_ok: bool = False) -> pd.DataFrame:
+    """The one reader of ``faces.parquet``: the cached best box per image (``BEST_COLUMNS``).
+
+    Parameters
+    ----------
+    source : workspace folder, Workspace, or the ``.parquet`` file itself
+    missing_ok : bool
+        Return an empty table (``BEST_COLUMNS``) when there is no detection yet; otherwise
+        raise FileNotFoundError saying how to make one.
+
+    Raises ValueError naming the file when it lacks ``image_id, x1, y1, x2, y2``. Columns a
+    foreign table lacks (``score``, ``width``, ``height``...) are added as NaN, so every caller
+    sees one shape.
+    """
+    if isinstance(source, Workspace):
+        path = source.faces
+    elif Path(source).suffix == ".parquet" or Path(source).is_file():
+        path = Path(source)
+    else:
+        path = Workspace(source).faces
+    if not path.is_file():
+        if missing_ok:
+            return pd.DataFrame(columns=BEST_COLUMNS)
+        raise FileNotFoundError(f"no face detection in {path.parent}: run `labelscope faces` on the dataset first")
+    df = pd.read_parquet(path)
+    missing = [c for c in BOX_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: a faces table needs columns {', '.join(BOX_COLUMNS)}; "
+                         f"lacks {', '.join(missing)} (found {', '.join(map(str, df.columns))})")
+    for c in BEST_COLUMNS:
+        if c not in df.columns:
+            df[c] = np.nan
+    df["image_id"] = df["image_id"].astype(str)
+    return df
+
+
+def face_boxes(faces: pd.DataFrame) -> dict[str, FaceBox]:
+    """image_id -> ``FaceBox`` of a ``load_faces`` table; images without a face are left out.
+
+    Several rows for one image (a table of every box) keep the highest ``score``; an unknown
+    image size is 0.
+    """
+    df = faces.dropna(subset=BOX_COLUMNS[1:])
+    if df.empty:
+        return {}
+    df = df.sort_values("score", ascending=False, kind="stable", na_position="last")
+    df = df.drop_duplicates("image_id", keep="first")
+    size = df[["width", "height"]].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    return {str(i): FaceBox(float(a), float(b), float(c), float(d), float(w), float(h))
+            for i, a, b, c, d, w, h in zip(df["image_id"], df["x1"], df["y1"], df["x2"], df["y2"],
+                                           size["width"], size["height"])}
 
 
 def load_all_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:

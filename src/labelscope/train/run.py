@@ -135,8 +135,8 @@ def _check_resume(ckpt: dict[str, Any], cfg: TrainConfig, classes: list[str], pa
 
 
 def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: LabelsDataset, train_idx: np.ndarray,
-               val_idx: np.ndarray, *, device: torch.device, workers: int, log: Callable[[str], None]
-               ) -> tuple[Any, list[dict[str, Any]], str]:
+               val_idx: np.ndarray, *, device: torch.device, workers: int, log: Callable[[str], None],
+               on_epoch: Callable[[dict[str, Any]], None] | None = None) -> tuple[Any, list[dict[str, Any]], str]:
     """Train one fold (resuming from its checkpoint when asked); returns (last eval, history, weights note)."""
     out = Path(cfg.out)
     ckpt_path = out / "checkpoints" / f"fold{fold}.pt"
@@ -186,6 +186,8 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
                     f"{last.images_per_s:.0f} img/s eval")
         history.append(row)
         log(msg)
+        if on_epoch is not None:
+            on_epoch(row)
         save_checkpoint(ckpt_path, model=model, optimizer=opt, scaler=scaler, epoch=epoch, fold=fold,
                         config=cfg.to_dict(), classes=train_ds.classes, history=history)
     if last is None:  # already trained to cfg.epochs: only predict
@@ -194,13 +196,16 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
     return last, history, model.weights_note
 
 
-def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunResult:
+def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr,
+          on_epoch: Callable[[dict[str, Any]], None] | None = None) -> RunResult:
     """Train ``config.folds`` models on person-grouped folds; write out-of-fold predictions.
 
     Writes into ``config.out``: ``checkpoints/fold<k>.pt`` (config and class list inside),
     ``folds.csv``, ``predictions.parquet`` (one row per readable non-excluded image),
     ``metrics.json`` (out-of-fold scores, per-epoch history, speed) and ``confusion.csv``.
     With ``config.workspace`` the predictions are imported into the workspace as well.
+    Every epoch's row (loss, held-out macro-F1...) is appended to ``epochs.jsonl`` as it ends
+    (see ``outputs.read_epochs``) and passed to ``on_epoch``.
     """
     cfg = config
     started = datetime.now(timezone.utc)
@@ -243,10 +248,18 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunRe
     history: list[dict[str, Any]] = []
     note = resolve_pretrained(cfg.model, cfg.pretrained)[1]
     log(note)
+    epochs_file = outputs.start_epochs(out, keep=cfg.resume)
+
+    def epoch_done(row: dict[str, Any]) -> None:
+        outputs.append_epoch(epochs_file, row)
+        if on_epoch is not None:
+            on_epoch(row)
+
     t0 = time.perf_counter()
     for f in range(cfg.folds):
         tr_idx, va_idx = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
-        res, hist, note = train_fold(cfg, f, train_ds, val_ds, tr_idx, va_idx, device=device, workers=workers, log=log)
+        res, hist, note = train_fold(cfg, f, train_ds, val_ds, tr_idx, va_idx, device=device, workers=workers, log=log,
+                                     on_epoch=epoch_done)
         if embs is None:
             probs = np.zeros((n, k), np.float32)
             embs = np.zeros((n, res.embeddings.shape[1]), np.float32)
