@@ -29,8 +29,7 @@ scan: demo
 
 run: scan
 	@# suspects rank in a background job while the app opens (the Overview shows its progress)
-	@test -f $(DEMO)/.labelscope/suspects.parquet || $(BIN)/labelscope suspects $(DEMO) \
-		--out $(DEMO)/.labelscope/jobs/suspects.csv --background || true
+	@test -f $(DEMO)/.labelscope/suspects.parquet || $(BIN)/labelscope suspects $(DEMO) --background || true
 	@echo "labelscope: serving http://localhost:$(PORT) (Ctrl+C to stop)"
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) -- --dataset $(DEMO)
 

@@ -30,8 +30,8 @@ c4.metric("Validation warnings", summary.warnings)
 st.subheader("Where the dataset is sick")
 suspects = queue_suspects(settings)
 if suspects is None:
-    st.info("No suspects ranked yet: **Find suspects now** (or `labelscope suspects DATASET --out suspects.csv`) "
-            "ranks likely label errors, inconsistent people, duplicates and bad images, in the background.")
+    st.info("No suspects ranked yet: **Find suspects now** (or `labelscope suspects DATASET`) ranks likely "
+            "label errors, inconsistent people, duplicates and bad images, in the background.")
     jobs_ui.find_suspects(settings, key="overview")
 else:
     jobs_ui.job_block(settings, "suspects", title="Re-ranking the suspects", ended=False)

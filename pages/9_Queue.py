@@ -15,5 +15,7 @@ if suspects(settings) is None:
     jobs_ui.find_suspects(settings)
     st.stop()
 jobs_ui.queue_watch(settings)
-st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back")
+st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back · "
+           "**U** undo my last decision · duplicates: **O** exclude the other, **M** relabel to match · "
+           "🔍 opens an image at full resolution")
 queue_panel(settings)

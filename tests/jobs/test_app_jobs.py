@@ -78,8 +78,8 @@ def test_overview_shows_the_suspects_job_started_with_the_server(monkeypatch, de
 
     ws = demo_copy / ".labelscope"
     cleanup.append((ws, "suspects"))
-    out = subprocess.run([sys.executable, "-m", "labelscope", "suspects", str(demo_copy), "--out",
-                          str(ws / "jobs" / "suspects.csv"), "--background"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "labelscope", "suspects", str(demo_copy), "--background"],
+                         capture_output=True, text=True,
                          timeout=60, env={**__import__("os").environ, "PYTHONPATH": str(REPO / "src")})
     assert out.returncode == 0, out.stderr
     wait_for(ws, "suspects", lambda s: s.state == "running" and s.total > 0)

@@ -1,4 +1,4 @@
-"""``labelscope suspects DATASET [--workspace WS] [--predictions RUN_DIR] --out FILE.csv``.
+"""``labelscope suspects DATASET [--workspace WS] [--predictions RUN_DIR] [--out FILE.csv]``.
 
 Ranks suspected issues (wrong labels, a person's inconsistent photos, duplicates, outliers,
 unreadable or unusable images), most suspicious first. Computes what the workspace lacks
@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "low = more suspicious). Scans and embeds first where the workspace "
                                    "lacks it.")
     add_dataset_args(p)
-    p.add_argument("--out", required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("--out", default=None, metavar="FILE.csv",
+                   help="CSV file to write (optional: the table is always cached in the workspace, "
+                        "where the app's Queue reads it)")
     p.add_argument("--predictions", metavar="RUN_DIR", default=None,
                    help="a training run's folder (its out-of-fold predictions.parquet); default: the "
                         "workspace's newest imported run, else pretrained embeddings only")
@@ -65,9 +67,13 @@ def run(args: argparse.Namespace) -> int:
         progress("done", 1, 1)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    write_csv(table, args.out)
+    from ..workspace import Workspace
+
+    if args.out:
+        write_csv(table, args.out)
     counts = table.groupby("issue").size().to_dict() if len(table) else {}
-    print(f"{len(table)} suspects ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'}) -> {args.out}")
+    where = args.out or f"{Workspace(settings.workspace).suspects} (the Queue's cache)"
+    print(f"{len(table)} suspects ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'}) -> {where}")
     for r in table.head(10).itertuples():
         what = r.image_id or f"person {r.person}"
         sugg = f" -> {r.suggested}" if r.suggested else ""

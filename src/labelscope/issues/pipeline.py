@@ -57,11 +57,12 @@ def compute_suspects(
 
     Returns
     -------
-    The suspects table (see ``find_issues``), also written to ``Workspace.suspects``.
+    The suspects table (see ``find_issues``). ``Workspace.suspects`` caches it in ``queue_order``:
+    the flagged rows, then the unflagged label rows in score order (``load_suspects(deeper=True)``).
     """
     from ..embed import available_embedders, compute_embeddings
     from ..scan import scan_dataset
-    from .find import find_issues, save_suspects
+    from .find import find_issues, queue_order, save_suspects
 
     notes = notes if notes is not None else []
     manifest = manifest if manifest is not None else load_dataset(settings.dataset, settings.layout)
@@ -78,9 +79,11 @@ def compute_suspects(
     embs = [compute_embeddings(settings.dataset, ws, name, manifest=manifest, progress=stage(f"embed {name}"))
             for name in embedders if name in usable]
     current = decisions_applied(settings, manifest, ws, notes)
-    table = find_issues(current, workspace=ws, pred_probs=predictions, embeddings=embs or None,
-                        checks=list(checks) if checks else None, progress=progress, all_rows=all_rows)
-    save_suspects(table, ws, extra={"dataset": str(settings.dataset), "embedders": [e.name for e in embs],
+    every = find_issues(current, workspace=ws, pred_probs=predictions, embeddings=embs or None,
+                        checks=list(checks) if checks else None, progress=progress, all_rows=True)
+    cached = queue_order(every)  # flagged first, then the rest of the label ranking ("review deeper")
+    table = every if all_rows else cached[cached["flagged"].astype(bool)].reset_index(drop=True)
+    save_suspects(cached, ws, extra={"dataset": str(settings.dataset), "embedders": [e.name for e in embs],
                                     "predictions": str(predictions) if isinstance(predictions, (str, os.PathLike))
                                     else "workspace's newest run, if any", "notes": notes})
     return table

@@ -29,8 +29,7 @@ def dataset_args(settings: Settings) -> list[str]:
 
 
 def suspects_argv(settings: Settings) -> list[str]:
-    out = runner.JobPaths.of(settings.workspace, "suspects").progress.with_name("suspects.csv")
-    return ["suspects", *dataset_args(settings), "--out", str(out)]
+    return ["suspects", *dataset_args(settings)]  # the table goes to the workspace (the Queue's cache)
 
 
 def start_suspects(settings: Settings, *, review_version: int | None = None) -> JobState:

@@ -46,8 +46,11 @@ def item_photos(row: Any, manifest: Manifest) -> pd.DataFrame:
     for i in ids:
         if i not in df.index:
             continue
-        value = df.at[i, "mask"] if manifest.layout == "mask" else df.at[i, "label"]
-        out.append({"image_id": i, "caption": f"{PurePosixPath(i).name} · {value}", "highlight": i in highlight})
+        if value_of(row, "issue") == "person":  # the title names the person; a photo is its mask
+            caption = f"{PurePosixPath(i).name} · {df.at[i, 'mask'] if 'mask' in df.columns else df.at[i, 'label']}"
+        else:  # the whole id (it names the person's folder) and the whole label
+            caption = f"{i} · {df.at[i, 'label']}"
+        out.append({"image_id": i, "caption": caption, "highlight": i in highlight})
     return pd.DataFrame(out, columns=["image_id", "caption", "highlight"])
 
 

@@ -118,19 +118,7 @@ def _suspects_token(settings: Settings) -> int:
         return 0
 
 
-def _first_unreviewed(settings: Settings) -> int:
-    from ..queue import decisions
-    from . import cache
-    from .queue import suspects
-
-    table = suspects(settings)
-    if table is None or table.empty:
-        return 0
-    todo = [k for k, done in enumerate(decisions.reviewed(table, cache.current_labels(settings))) if not done]
-    return todo[0] if todo else 0
-
-
-def queue_watch(settings: Settings, *, position_key: str = "queue.position") -> None:
+def queue_watch(settings: Settings) -> None:
     """On the Queue: the ranking job's progress; after every ``RERANK_BATCH`` decisions a
     background re-ranking (from cached embeddings, seconds); when a new table lands the
     page reruns and the queue starts again at its first unreviewed suspect."""
@@ -145,7 +133,9 @@ def queue_watch(settings: Settings, *, position_key: str = "queue.position") -> 
         token = _suspects_token(settings)
         if token != st.session_state[token_key]:
             st.session_state[token_key] = token
-            st.session_state[position_key] = _first_unreviewed(settings)
+            from .queue import CURRENT, PINNED
+
+            st.session_state[CURRENT], st.session_state[PINNED] = None, False  # its first unreviewed card
             st.session_state["jobs.suspects.landed"] = True
             st.rerun()
         if reviewer():
