@@ -4,9 +4,13 @@ Overview shows a suspects job started with the server; the Queue re-ranks in the
 after a batch of decisions and refreshes when the new suspects land."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import REPO, start_app_test
@@ -73,14 +77,11 @@ def test_face_detection_job_survives_a_reload_and_is_cancelled_from_it(monkeypat
 
 def test_overview_shows_the_suspects_job_started_with_the_server(monkeypatch, demo_copy, cleanup):
     """What `make run` does on a fresh clone: `labelscope suspects ... --background`, then the app."""
-    import subprocess
-    import sys
-
     ws = demo_copy / ".labelscope"
     cleanup.append((ws, "suspects"))
     out = subprocess.run([sys.executable, "-m", "labelscope", "suspects", str(demo_copy), "--background"],
                          capture_output=True, text=True,
-                         timeout=60, env={**__import__("os").environ, "PYTHONPATH": str(REPO / "src")})
+                         timeout=60, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert out.returncode == 0, out.stderr
     wait_for(ws, "suspects", lambda s: s.state == "running" and s.total > 0)
     at = ok(start_app_test(APP, monkeypatch, demo_copy).run())
@@ -127,7 +128,7 @@ def test_queue_reranks_after_a_batch_of_decisions_and_shows_the_new_suspects(mon
     assert final.state == "done", jobs.log_tail(final)
     ok(at.run())  # the poll sees the new table and reruns the page
     assert any("ranked again" in c.value for c in at.caption)
-    table = __import__("pandas").read_parquet(ws / "suspects.parquet")
+    table = pd.read_parquet(ws / "suspects.parquet")
     flagged = int(table["flagged"].sum()) if "flagged" in table.columns else len(table)
     shown = [t for t in progress_texts(at) if t.startswith("Reviewed")] or [e.value for e in at.success]
     # the page shows the table the job wrote (the hand-made two rows are gone)

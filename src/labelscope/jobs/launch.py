@@ -10,7 +10,6 @@ is the ordinary ``labelscope`` command, so the app and the CLI do the same work.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -116,12 +115,3 @@ def run_progress(state: JobState | None) -> dict[str, Any]:
     if state is None or "run_dir" not in state.info:
         return {}
     return {"run_dir": Path(state.info["run_dir"]), "run": state.info.get("run", "")}
-
-
-def suspects_meta(settings: Settings) -> dict[str, Any]:
-    """``suspects.json`` (how the cached table was made); {} when absent."""
-    path = Workspace(settings.workspace).suspects.with_suffix(".json")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
