@@ -1,7 +1,7 @@
 """``frame()``: the first call of ``app.py`` and of every page.
 
 Page config, the sidebar (dataset, workspace, reviewer name) and one ``init_state()`` that
-creates every session-state key, namespaced (``review.selection``, ``filter.classes``...).
+creates every session-state key, namespaced (``review.gallery.selection``, ``filter.classes``...).
 """
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ from ..config import Settings
 # Every session-state key the app uses, with its initial value. Pages add theirs here.
 STATE_DEFAULTS: dict[str, Any] = {
     "reviewer": "",
-    "review.selection": [],
+    # each gallery owns its ticked images: f"{gallery key}.selection" (never shared across pages)
+    "review.gallery.selection": [],
+    "colours.gallery.selection": [],
+    "faces.gallery.selection": [],
+    "quality.gallery.selection": [],
+    "quality.dup_gallery.selection": [],
+    "emb.gallery.selection": [],
+    "emb.map": [],
     "review.page": 0,
     "person.current": None,
     "queue.position": 0,
-    "emb.selection": [],
     "feeding.report": None,
 }
 

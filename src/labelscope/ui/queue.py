@@ -140,7 +140,7 @@ def _photo_cell(settings: Settings, image_id: str, thumb: bytes | None, caption:
                 card: str, *, highlight: bool = False) -> None:
     thumbnail(settings, image_id, thumb)
     st.caption(("**→** " if highlight else "") + md_escape(caption))
-    view_button(image_id, ids, key=f"{card}.view.{image_id}")
+    view_button(image_id, ids, key=f"{card}.view.{image_id}", owner="queue")
 
 
 def _photos(settings: Settings, row: pd.Series, manifest, card: str) -> None:
@@ -248,7 +248,7 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
         _duplicate_photos(settings, row, manifest, card)
     else:
         _photos(settings, row, manifest, card)
-    viewer(settings)  # inside the fragment: a 🔍 click reruns only this part
+    viewer(settings, owner="queue")  # inside the fragment: a 🔍 click reruns only this part
 
 
 def _nav_buttons(b, settings: Settings, key: str, view: pd.DataFrame, pos: int, blocked: bool) -> None:
