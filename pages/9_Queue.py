@@ -15,5 +15,5 @@ if suspects(settings) is None:
     st.stop()
 st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back · "
            "**U** undo my last decision · duplicates: **O** exclude the other, **M** relabel to match · "
-           "🔍 opens an image at full resolution")
+           "**View** opens an image at full resolution")
 queue_panel(settings)

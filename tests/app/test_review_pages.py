@@ -56,7 +56,7 @@ def test_review_relabel_of_a_selection_records_the_event(monkeypatch, mask_datas
         ["ana", target, "gender", "female", "male", "relabel"]]
     assert "1 event(s) on 1 image(s) recorded as ana" in at.success[0].value
     captions = [c.value.replace("\\", "") for c in at.caption]
-    assert "✎ incorrect_mask · incorrect_male_<30" in captions  # the gallery shows the new label
+    assert "✎ 000001/incorrect_mask · incorrect_male_<30" in captions  # the gallery shows the new label
 
 
 def test_review_refuses_a_stale_relabel_and_names_who(monkeypatch, mask_dataset):

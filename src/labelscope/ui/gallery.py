@@ -1,4 +1,4 @@
-"""A paged thumbnail grid with label captions, a multi-select and a 🔍 full-resolution view.
+"""A paged thumbnail grid with label captions, a multi-select and a View button (full resolution).
 
 Each gallery owns its selection: ``st.session_state[f"{key}.selection"]`` (a list of image
 ids) for the gallery drawn with ``key``, so ticking an image on one page never arms an action
@@ -30,11 +30,13 @@ def md_escape(text: object) -> str:
 
 
 def default_caption(row: pd.Series) -> str:
-    """File name, label and review marks (flagged, changed, excluded) of one image."""
+    """Person (group) id and file name, label and review marks (flagged, changed, excluded) of one image:
+    ``✎ 000004/mask1 · wear_male_<30``."""
     marks = "".join(m for col, m in (("flagged", "⚑"), ("changed", "✎"), ("excluded", "⊘"))
                     if bool(row.get(col, False)))
     name = PurePosixPath(str(row["image_id"])).stem
-    return f"{marks} {name} · {row['label']}".strip()
+    group = str(row.get("group_id", "") or "")
+    return f"{marks} {group + '/' if group else ''}{name} · {row['label']}".strip()
 
 
 def page_bounds(n: int, page: int, page_size: int) -> tuple[int, int, int]:

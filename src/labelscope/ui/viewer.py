@@ -1,4 +1,4 @@
-"""The full-resolution viewer: any thumbnail's 🔍 opens its image in a dialog.
+"""The full-resolution viewer: any thumbnail's View button opens its image in a dialog.
 
 Decoded on demand (``labelscope.faces.crops.upright_image``: the file at full size, EXIF-rotated),
 drawn in a plotly figure (scroll or drag to zoom, double-click to reset, pan with the modebar),
@@ -53,7 +53,7 @@ def _open(ids: list[str], index: int, owner: str) -> None:
 def view_button(image_id: str, ids: list[str], *, key: str, owner: str) -> None:
     """A small button under a thumbnail that opens ``image_id`` (browsing ``ids``) in the viewer;
     ``owner`` names the grid, whose ``viewer(settings, owner=...)`` call draws the dialog."""
-    st.button("🔍", key=key, help="Open at full resolution", on_click=_open,
+    st.button("View", key=key, icon=":material/zoom_in:", help="Open at full resolution", on_click=_open,
               args=(ids, ids.index(image_id) if image_id in ids else 0, owner))
 
 
