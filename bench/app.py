@@ -143,7 +143,7 @@ def synthesise_tables(src: Path, dst: Path) -> None:
 
 
 def prepare_stages(dst: Path) -> None:
-    from labelscope.colours import colour_digest
+    from labelscope.eda.colours import colour_digest
     from labelscope.dataset import load_dataset
     from labelscope.embed import compute_embeddings, project
     from labelscope.workspace import Workspace

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from labelscope.issues.evaluate import ALL_TASKS, build_flipped_folder, pixel_baseline, ranking_metrics, task_sources
+from evaluate import ALL_TASKS, build_flipped_folder, pixel_baseline, ranking_metrics, task_sources
 
 TASKS = ("mask", "gender_age")
 

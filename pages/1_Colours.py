@@ -29,7 +29,7 @@ if not digest_ready:
     st.caption("Luminance histograms and mean images need one pass over the thumbnails (decoded once, "
                "then cached in the workspace).")
     if st.button("Compute luminance and mean images", key="colours.digest", type="primary"):
-        from labelscope.colours import colour_digest
+        from labelscope.eda.colours import colour_digest
 
         bar = st.progress(0.0, text="Decoding thumbnails…")
         colour_digest(settings.workspace, progress=lambda d, t: bar.progress(d / max(t, 1), text=f"{d:,} / {t:,}"))

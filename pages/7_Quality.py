@@ -1,7 +1,7 @@
 """Quality: dark, bright, flat, blurry, tiny, odd-shaped, grayscale and unreadable images; duplicates."""
 import streamlit as st
 
-from labelscope.quality import FLAG_HELP, FLAGS, QualityThresholds, flag_counts
+from labelscope.eda import FLAG_HELP, FLAGS, QualityThresholds, flag_counts
 from labelscope.ui import cache, frame
 from labelscope.ui.eda_charts import counts_figure
 from labelscope.ui.actions import selection_actions

@@ -3,7 +3,7 @@ import json
 
 import streamlit as st
 
-from labelscope.review import ReviewError, export_labels
+from labelscope.review import ReviewError, export_labels, export_tree, inconsistent_persons
 from labelscope.ui import cache, frame
 from labelscope.workspace import Workspace
 
@@ -30,6 +30,12 @@ else:
     st.dataframe(diff.groupby(["reviewer", "field"]).size().rename("changes").reset_index(),
                  hide_index=True, key="export.by_reviewer")
     st.dataframe(diff, hide_index=True, width="stretch", key="export.diff")
+
+odd = inconsistent_persons(current)
+if len(odd):
+    st.warning(f"{odd['group_id'].nunique():,} person(s) left inconsistent: their photos disagree on a person "
+               "field. train.csv and the tree carry each one's most common value; fix them on the Person page.")
+    st.dataframe(odd, hide_index=True, width="stretch", key="export.inconsistent")
 
 st.subheader("Files")
 out = Workspace(settings.workspace).exports
@@ -60,3 +66,24 @@ if summary_path.exists():
         st.json(summary)
 else:
     st.caption("No export yet.")
+
+st.subheader("Corrected dataset")
+st.caption("The dataset itself in its own layout, with every fix applied and excluded images left out"
+           + (": train.csv + images/<person>/<mask>.jpg, person folders renamed to the corrected gender, race "
+              "and age" if original.layout == "mask" else ": one folder per corrected class")
+           + ". Files are hard links to the source images (copies across disks); the source is never written.")
+tree_dir = st.text_input("Folder", value=str(Workspace(settings.workspace).exports / "tree"), key="export.tree_dir")
+if st.button("Write corrected dataset", key="export.tree", type="primary"):
+    try:
+        tree = export_tree(original, store, tree_dir)
+        st.session_state["export.tree_result"] = (
+            "success", f"Wrote {tree.images:,} images to `{tree.out_dir}` ({tree.linked:,} hard links, "
+                       f"{tree.copied:,} copies; {tree.excluded:,} excluded left out; decisions up to "
+                       f"#{tree.last_event_id}).", tree.left_out)
+    except (ReviewError, OSError) as e:
+        st.session_state["export.tree_result"] = ("error", f"Writing the tree failed, nothing replaced: {e}", [])
+res = st.session_state.get("export.tree_result")
+if res:
+    (st.success if res[0] == "success" else st.error)(res[1])
+    for image_id, why in res[2]:
+        st.caption(f"Left out `{image_id}`: {why}")

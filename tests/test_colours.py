@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from labelscope import colours
+from labelscope.eda import colours
 
 
 def hist(values: dict[int, int]) -> list[int]:

@@ -14,7 +14,7 @@ from labelscope.cli import main
 from labelscope.dataset import load_dataset
 from labelscope.dataset.mask import AGE_GROUPS, CLASS_NAMES, age_group
 from labelscope.demo import MARKER, PHOTO_STEMS, DemoPerson, draw_person, make_demo, plan_demo, true_labels
-from labelscope.demo_look import grey_amount, wrinkle_amount
+from labelscope.demo.look import grey_amount, wrinkle_amount
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,7 @@ _FACADE = {
     "open_review_store": "labelscope.review:open_review_store",
     "current_labels": "labelscope.review:current_labels",
     "export_labels": "labelscope.review:export_labels",
+    "export_tree": "labelscope.review:export_tree",
     "run_training": "labelscope.train.run:train",  # "train" is the subpackage
     "TrainConfig": "labelscope.train.run:TrainConfig",
     "list_runs": "labelscope.train.registry:list_runs",
@@ -49,10 +50,10 @@ _FACADE = {
     "load_faces": "labelscope.faces:load_faces",
     "crop_box_stats": "labelscope.faces:crop_box_stats",
     "export_boxes": "labelscope.faces:export_boxes",
-    "quality_flags": "labelscope.quality:quality_flags",
-    "find_duplicates": "labelscope.quality:find_duplicates",
-    "group_histograms": "labelscope.colours:group_histograms",
-    "colour_digest": "labelscope.colours:colour_digest",
+    "quality_flags": "labelscope.eda:quality_flags",
+    "find_duplicates": "labelscope.eda:find_duplicates",
+    "group_histograms": "labelscope.eda.colours:group_histograms",
+    "colour_digest": "labelscope.eda.colours:colour_digest",
 }
 
 

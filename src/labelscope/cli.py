@@ -12,7 +12,7 @@ import sys
 
 from . import __version__
 
-COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions", "suspects", "embed", "feeding", "faces")
+COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions", "suspects", "embed", "feeding", "faces", "jobs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,11 +28,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; inside a background job (``labelscope.jobs``) it also keeps the job's
+    progress file, and ``--background`` starts the command as such a job instead."""
+    from .jobs import run_in_job
+
+    return run_in_job(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "background", False):
+        from .commands.jobs import start_background
+
+        return start_background(args, sys.argv[1:] if argv is None else list(argv))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

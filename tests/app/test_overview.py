@@ -65,7 +65,7 @@ def test_navigation_lists_every_page_once():
 def test_overview_shows_where_the_dataset_is_sick(monkeypatch, demo_copy: Path):
     import pandas as pd
 
-    from labelscope.summary import suspect_counts
+    from labelscope.eda.summary import suspect_counts
     from labelscope.workspace import Workspace, write_parquet
 
     table = pd.DataFrame({"issue": ["person", "person", "duplicate"], "field": ["gender", "gender", ""],

@@ -42,6 +42,13 @@ def test_review_relabel_of_a_selection_records_the_event(monkeypatch, mask_datas
     at.selectbox(key="review.actions.field").set_value("gender")
     ok(at.run())
     at.selectbox(key="review.actions.value.gender").set_value("male")
+    ok(at.run())
+    assert at.button(key="review.actions.relabel").disabled  # one photo of a person: asked first
+    scope = at.radio(key="review.actions.scope.gender")
+    assert "only some photos of 000001 (1 of 7)" in scope.label and scope.value is None
+    scope.set_value("photos")
+    ok(at.run())
+    assert at.button(key="review.actions.relabel").label == "Relabel gender of 1 image(s)"
     at.button(key="review.actions.relabel").click()
     ok(at.run())
     ev = store_of(mask_dataset).events()
@@ -59,6 +66,8 @@ def test_review_refuses_a_stale_relabel_and_names_who(monkeypatch, mask_dataset)
     at.session_state["review.selection"] = [target]
     ok(at.run())
     at.selectbox(key="review.actions.field").set_value("age")
+    ok(at.run())
+    at.radio(key="review.actions.scope.age").set_value("photos")
     ok(at.run())
     store_of(mask_dataset).relabel([target], "age", 40, reviewer="bob", manifest=m)  # another session
     at.number_input(key="review.actions.value.age").set_value(33)
@@ -166,3 +175,41 @@ def test_group_view_of_a_csv_dataset_sets_the_label_for_the_group(monkeypatch, t
     ev = open_review_store(root / ".labelscope").events()
     assert sorted(ev["image_id"]) == ["img/0.png", "img/1.png", "img/2.png"] and set(ev["new"]) == {"dog"}
     assert not [b for b in at.button if b.key == "person.swap"]  # no swap outside the mask layout
+
+
+def test_one_photo_gender_change_asked_and_applied_to_the_person(monkeypatch, mask_dataset):
+    m = load_dataset(mask_dataset)
+    target = m.df[m.df["group_id"] == "000002"]["image_id"].iloc[2]
+    at = page(REVIEW, monkeypatch, mask_dataset)
+    at.session_state["review.selection"] = [target]
+    ok(at.run())
+    at.selectbox(key="review.actions.field").set_value("gender")
+    ok(at.run())
+    at.selectbox(key="review.actions.value.gender").set_value("female")
+    at.radio(key="review.actions.scope.gender").set_value("person")
+    ok(at.run())
+    assert at.button(key="review.actions.relabel").label == "Relabel gender of 7 image(s)"
+    at.button(key="review.actions.relabel").click()
+    ok(at.run())
+    ev = store_of(mask_dataset).events()
+    assert sorted(ev["image_id"]) == sorted(m.df.loc[m.df["group_id"] == "000002", "image_id"])
+    assert set(ev["new"]) == {"female"} and set(ev["old"]) == {"male"}
+
+
+def test_export_page_writes_the_tree_and_lists_inconsistent_persons(monkeypatch, mask_dataset, tmp_path):
+    m = load_dataset(mask_dataset)
+    store = store_of(mask_dataset)
+    store.relabel([m.df["image_id"].iloc[0]], "gender", "male", reviewer="bob", manifest=m)
+    store.swap_masks("000002", reviewer="bob", manifest=m)
+    at = page(EXPORT, monkeypatch, mask_dataset)
+    ok(at.run())
+    assert "1 person(s) left inconsistent" in at.warning[0].value
+    odd = next(d.value for d in at.dataframe if "values" in d.value.columns)
+    assert odd.to_dict("records") == [{"group_id": "000001", "field": "gender", "values": "female ×6, male ×1"}]
+    at.text_input(key="export.tree_dir").set_value(str(tmp_path / "tree"))
+    at.button(key="export.tree").click()
+    ok(at.run())
+    assert "Wrote 21 images" in at.success[0].value and "21 hard links" in at.success[0].value
+    src = mask_dataset / "images" / "000002_male_Asian_45"
+    dst = tmp_path / "tree" / "images" / "000002_male_Asian_45"
+    assert (dst / "normal.jpg").read_bytes() == (src / "incorrect_mask.jpg").read_bytes()

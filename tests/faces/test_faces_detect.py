@@ -28,8 +28,8 @@ def facenet():
 REAL_SAMPLE = 50  # photos per class: enough for the rates, quick on 2 cores
 
 
-def detection_rate(manifest: Manifest, ws) -> pd.DataFrame:
-    s = detect_faces(manifest.root, ws, manifest=manifest)
+def detection_rate(manifest: Manifest, ws, backend: str = "mtcnn") -> pd.DataFrame:
+    s = detect_faces(manifest.root, ws, manifest=manifest, backend=backend)
     assert s.detected == len(manifest.df) and s.images_per_s > 0
     return load_faces(ws).merge(manifest.df, on="image_id")
 
@@ -65,13 +65,13 @@ def test_faces_command(mask_dataset, tmp_path, capsys):
     from labelscope.cli import main
 
     ws = tmp_path / "ws"
-    assert main(["faces", str(mask_dataset), "--workspace", str(ws), "--json"]) == 0
+    assert main(["faces", str(mask_dataset), "--workspace", str(ws), "--detector", "mtcnn", "--json"]) == 0
     out = capsys.readouterr()
     summary = json.loads(out.out)
     assert summary["total"] == 21 and summary["detected"] == 21 and summary["detector"].startswith("mtcnn")
     assert "faces 21/21" in out.err  # progress on stderr
     assert len(load_faces(ws)) == 21
-    assert main(["faces", str(mask_dataset), "--workspace", str(ws), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["cached"] == 21
-    assert main(["faces", str(mask_dataset), "--workspace", str(ws), "--backend", "yunet"]) == 1
-    assert "--yunet-model" in capsys.readouterr().err
+    assert main(["faces", str(mask_dataset), "--workspace", str(ws), "--backend", "mtcnn", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cached"] == 21  # --backend: the older name, same cache
+    assert main(["faces", str(mask_dataset), "--workspace", str(ws), "--yunet-model", str(ws / "no.onnx")]) == 1
+    assert "nothing is downloaded" in capsys.readouterr().err

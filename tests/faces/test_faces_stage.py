@@ -117,8 +117,6 @@ def test_unknown_backend_and_missing_yunet_model(tmp_path):
 
     with pytest.raises(ValueError, match="unknown face backend"):
         make_detector("haar")
-    with pytest.raises(ValueError, match="ONNX"):
-        make_detector("yunet")
     with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         make_detector("yunet", model=tmp_path / "missing.onnx")
 

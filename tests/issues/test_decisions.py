@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from labelscope.dataset import load_dataset
-from labelscope.issues import decisions
+from labelscope.queue import decisions
 from labelscope.review import open_review_store
 
 

@@ -12,7 +12,7 @@ from conftest import require
 from labelscope.dataset import load_dataset
 from labelscope.embed import available_embedders, compute_embeddings
 from labelscope.issues import find_issues
-from labelscope.issues.evaluate import build_flipped_folder, pixel_baseline, ranking_metrics, task_sources
+from bench.evaluate import build_flipped_folder, pixel_baseline, ranking_metrics, task_sources
 
 PER_CLASS = 150
 

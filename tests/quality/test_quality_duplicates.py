@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labelscope.quality import duplicate_pairs, find_duplicates, near_pairs
-from labelscope.quality.duplicates import _blocked_pairs
+from labelscope.eda import duplicate_pairs, find_duplicates, near_pairs
+from labelscope.eda.duplicates import _blocked_pairs
 
 
 def feats(rows) -> pd.DataFrame:

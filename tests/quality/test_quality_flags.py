@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labelscope.quality import FLAGS, QualityThresholds, flag_counts, quality_flags, unreadable
+from labelscope.eda import FLAGS, QualityThresholds, flag_counts, quality_flags, unreadable
 
 
 def frame(**cols) -> pd.DataFrame:

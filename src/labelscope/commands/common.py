@@ -29,8 +29,17 @@ def print_json(obj: Any) -> None:
 
 
 def fail(msg: str, code: int = 1) -> int:
+    from ..jobs import note_error
+
+    note_error(msg)  # what a background job records as its error
     print(f"labelscope: error: {msg}", file=sys.stderr)
     return code
+
+
+def add_background_arg(p: argparse.ArgumentParser) -> None:
+    """``--background``: run as the workspace's background job of this command (``labelscope jobs``)."""
+    p.add_argument("--background", action="store_true",
+                   help="start as a background job and return at once (progress: `labelscope jobs list`)")
 
 
 def load_usable(settings: Settings):

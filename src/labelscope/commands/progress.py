@@ -9,6 +9,8 @@ import sys
 import time
 from typing import TextIO
 
+from ..jobs import report
+
 
 class ProgressLine:
     """``callback(done, total)`` for ``scan_dataset(progress=...)`` and the like.
@@ -28,6 +30,7 @@ class ProgressLine:
         self.shown = False
 
     def __call__(self, done: int, total: int) -> None:
+        report(self.verb, done, total)  # the progress file, inside a background job
         now = time.perf_counter()
         if self.start is None:
             self.start, self.done0 = now, done

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import load_usable, add_dataset_args, fail, print_json, settings_from
+from .common import load_usable, add_background_arg, add_dataset_args, fail, print_json, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processes to decode with (default: every core; 1 = in this process)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 

@@ -1,4 +1,4 @@
-"""``labelscope suspects DATASET [--workspace WS] [--predictions RUN_DIR] --out FILE.csv``.
+"""``labelscope suspects DATASET [--workspace WS] [--predictions RUN_DIR] [--out FILE.csv]``.
 
 Ranks suspected issues (wrong labels, a person's inconsistent photos, duplicates, outliers,
 unreadable or unusable images), most suspicious first. Computes what the workspace lacks
@@ -15,9 +15,9 @@ import argparse
 import sys
 from typing import Any, Callable, TextIO
 
-from .common import load_usable, add_dataset_args, fail, settings_from
+from .common import load_usable, add_background_arg, add_dataset_args, fail, settings_from
 
-DEFAULT_EMBEDDERS = "effnet,face"
+DEFAULT_EMBEDDERS = "nsfw,agegender,sface"
 CSV_COLUMNS = ["rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
                "detail", "images"]
 
@@ -28,15 +28,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "low = more suspicious). Scans and embeds first where the workspace "
                                    "lacks it.")
     add_dataset_args(p)
-    p.add_argument("--out", required=True, metavar="FILE.csv", help="CSV file to write")
+    p.add_argument("--out", default=None, metavar="FILE.csv",
+                   help="CSV file to write (optional: the table is always cached in the workspace, "
+                        "where the app's Queue reads it)")
     p.add_argument("--predictions", metavar="RUN_DIR", default=None,
                    help="a training run's folder (its out-of-fold predictions.parquet); default: the "
                         "workspace's newest imported run, else pretrained embeddings only")
     p.add_argument("--embedders", default=DEFAULT_EMBEDDERS,
                    help=f"pretrained embedders to use where available (default {DEFAULT_EMBEDDERS})")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn", "none"],
+                   help="face boxes found in the same pass as the embeddings (default yunet; none: use "
+                        "the boxes already cached)")
+    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default) or cuda")
     p.add_argument("--checks", default=None, help="comma-separated subset of the checks to run")
     p.add_argument("--all", action="store_true", help="also list rows no check flagged (every image's score)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="scan processes (default: every core)")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 
@@ -57,16 +64,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         table = compute_suspects(settings, manifest, predictions=args.predictions, checks=checks,
                                  embedders=[e.strip() for e in args.embedders.split(",") if e.strip()],
-                                 all_rows=args.all, progress=progress, notes=notes)
+                                 all_rows=args.all, progress=progress, notes=notes,
+                                 detector=None if args.detector == "none" else args.detector, device=args.device)
     except (FileNotFoundError, ValueError) as e:
         return fail(str(e))
     finally:
         progress("done", 1, 1)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    write_csv(table, args.out)
+    from ..workspace import Workspace
+
+    if args.out:
+        write_csv(table, args.out)
     counts = table.groupby("issue").size().to_dict() if len(table) else {}
-    print(f"{len(table)} suspects ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'}) -> {args.out}")
+    where = args.out or f"{Workspace(settings.workspace).suspects} (the Queue's cache)"
+    print(f"{len(table)} suspects ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'}) -> {where}")
     for r in table.head(10).itertuples():
         what = r.image_id or f"person {r.person}"
         sugg = f" -> {r.suggested}" if r.suggested else ""
@@ -76,12 +88,15 @@ def run(args: argparse.Namespace) -> int:
 
 def stage_printer(stream: TextIO | None = None) -> Callable[[str, int, int], None]:
     """``progress(stage, done, total)``: a counting ProgressLine for scan/embed, one line per check."""
+    from ..jobs import report
     from .progress import ProgressLine
 
     out = stream or sys.stderr
     state: dict[str, Any] = {"stage": None, "line": None}
 
     def _progress(name: str, done: int, total: int) -> None:
+        if not (name == "scan" or name.startswith("embed ")):
+            report(name, done, total, unit="")  # the counting stages report through ProgressLine
         if name != state["stage"]:
             if state["line"] is not None:
                 state["line"].close()

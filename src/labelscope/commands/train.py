@@ -3,8 +3,9 @@ out-of-fold predictions (see ``labelscope.train.run`` for examples)."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from .common import fail
+from .common import add_background_arg, fail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--workspace", default=None, metavar="WS", help="also import the predictions into this workspace")
     p.add_argument("--name", default=None, help="run name in the workspace (default: RUN_DIR's folder name)")
+    add_background_arg(p)
     p.set_defaults(func=run)
 
 
@@ -89,8 +91,23 @@ def run(args: argparse.Namespace) -> int:
         eval_every=args.eval_every, head_epochs=args.head_epochs, backbone_lr=args.backbone_lr, loss=args.loss,
         focal_gamma=args.focal_gamma, face_coverage=args.face_coverage,
     )
+    from ..jobs import in_job, report, set_info
+    from ..train.run import resolve_schedule
+
     try:
-        train(cfg)
+        per_fold = sum(resolve_schedule(cfg)[:2])     # frozen-phase + whole-network epochs of one fold
+    except (ValueError, FileNotFoundError) as e:
+        return fail(str(e))
+    total = args.folds * per_fold
+
+    def on_epoch(row: dict) -> None:  # the progress file, inside a background job
+        report("train", row["fold"] * per_fold + row["epoch"], total, unit="epochs")
+
+    if in_job():
+        set_info(run_dir=str(Path(args.out).expanduser().resolve()), workspace=args.workspace)
+        report("train", 0, total, unit="epochs")
+    try:
+        train(cfg, on_epoch=on_epoch)
     except (LabelsError, ValueError, FileNotFoundError, RuntimeError) as e:
         return fail(str(e))
     return 0

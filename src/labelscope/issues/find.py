@@ -26,6 +26,7 @@ from .base import IssueInputs
 SUSPECT_COLUMNS = ("rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
                    "detail", "images", "flagged")
 ISSUE_ORDER = ("quality", "duplicate", "person", "label", "outlier")
+DEEPER_ISSUES = ("label",)  # unflagged rows the Queue offers after the flagged ones
 PRETRAINED_EMBEDDERS = ("effnet", "face")
 
 
@@ -123,25 +124,50 @@ def rank_suspects(frames: list[pd.DataFrame], *, all_rows: bool = False) -> pd.D
     return df[list(SUSPECT_COLUMNS)].reset_index(drop=True)
 
 
+def queue_order(table: pd.DataFrame, *, deeper_issues: tuple[str, ...] = DEEPER_ISSUES) -> pd.DataFrame:
+    """The flagged rows first (their order kept), then the unflagged rows of ``deeper_issues`` in
+    score order ("review deeper"), renumbered from 1.
+
+    ``table`` is a ``find_issues(..., all_rows=True)`` result. A Queue that has shown every
+    flagged item goes on with the images the checks ranked next, where the flips a threshold
+    missed are.
+    """
+    flagged = table[table["flagged"].astype(bool)]
+    rest = table[~table["flagged"].astype(bool) & table["issue"].isin(deeper_issues)]
+    rest = rest.sort_values(["score", "person", "image_id"], kind="stable")
+    out = pd.concat([flagged, rest], ignore_index=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out.attrs = dict(table.attrs)
+    return out
+
+
 def save_suspects(table: pd.DataFrame, workspace: str | os.PathLike[str] | Workspace,
                   *, extra: dict[str, Any] | None = None) -> Path:
     """Cache the table as ``suspects.parquet`` (with ``suspects.json`` saying how it was made)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     ws.ensure()
     path = write_parquet(table, ws.suspects)
-    counts = table.groupby("issue").size().to_dict() if len(table) else {}
-    write_json({"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rows": len(table),
-                "by_issue": counts, "sources": table.attrs.get("sources", {}), **(extra or {})},
+    flagged = table[table["flagged"].astype(bool)] if "flagged" in table.columns else table
+    counts = flagged.groupby("issue").size().to_dict() if len(flagged) else {}
+    write_json({"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rows": len(flagged),
+                "deeper_rows": len(table) - len(flagged), "by_issue": counts, "sources": table.attrs.get("sources", {}), **(extra or {})},
                ws.suspects.with_suffix(".json"))
     return path
 
 
-def load_suspects(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame | None:
-    """The cached suspects table, or None when ``labelscope suspects`` has not run yet."""
+def load_suspects(workspace: str | os.PathLike[str] | Workspace, *, deeper: bool = False) -> pd.DataFrame | None:
+    """The cached suspects table, or None when ``labelscope suspects`` has not run yet.
+
+    Flagged rows only, unless ``deeper``: then also the unflagged rows the cache keeps after
+    them (``queue_order``), for the Queue's "review deeper".
+    """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     if not ws.suspects.is_file():
         return None
-    return pd.read_parquet(ws.suspects)
+    table = pd.read_parquet(ws.suspects)
+    if deeper or "flagged" not in table.columns:
+        return table
+    return table[table["flagged"].astype(bool)].reset_index(drop=True)
 
 
 def _features(ws: Workspace | None) -> pd.DataFrame | None:

@@ -1,6 +1,6 @@
 """Image quality: unreadable, tiny, blank or very dark (or blown-out) images, from the scan.
 
-The flags come from ``labelscope.quality.quality_flags`` with stricter thresholds than the
+The flags come from ``labelscope.eda.quality_flags`` with stricter thresholds than the
 Quality page's defaults (a suspect must be worth a reviewer's time): shorter side under 32 px,
 mean luminance under 20 or over 250, luminance standard deviation under 5 (blank). An
 unreadable image scores 0 (nothing else can be said about it), any other ``0.3 / flags``.
@@ -18,14 +18,14 @@ WORDS = {"unreadable": "unreadable", "tiny": "tiny", "low_contrast": "blank (alm
 
 
 def suspect_thresholds():
-    from ..quality import QualityThresholds
+    from ..eda import QualityThresholds
 
     return QualityThresholds(dark=20, bright=250, low_contrast=5, tiny=32)
 
 
 def quality_rows(features: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Issue rows for images with one of ``USED_FLAGS`` (``labels`` indexed by image_id)."""
-    from ..quality import quality_flags
+    from ..eda import quality_flags
 
     flags = quality_flags(features, thresholds=suspect_thresholds())
     hit = flags[flags[list(USED_FLAGS)].any(axis=1) & flags["image_id"].isin(labels.index)]

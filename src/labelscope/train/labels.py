@@ -116,20 +116,16 @@ def read_labels(labels_csv: str | os.PathLike[str], *, classes: list[str] | None
 
 
 def read_face_boxes(path: str | os.PathLike[str] | None) -> dict[str, tuple[float, float, float, float]]:
-    """Face boxes ``image_id -> (x1, y1, x2, y2)`` in original pixels from ``faces.parquet``.
+    """Face boxes ``image_id -> FaceBox`` (``x1, y1, x2, y2`` first, original pixels) from ``faces.parquet``.
 
     Tolerates absence: a missing file or ``None`` gives ``{}`` (every image then falls back
-    to the centre crop). Extra rows per image are reduced to the highest ``score``.
+    to the centre crop). Read by the one ``faces.parquet`` reader (``labelscope.faces.load_faces``).
     """
-    if path is None or not Path(path).is_file():
+    from ..faces.stage import face_boxes, load_faces
+
+    if path is None:
         return {}
-    df = pd.read_parquet(path)
-    need = ["image_id", "x1", "y1", "x2", "y2"]
-    if any(c not in df.columns for c in need):
-        raise LabelsError(f"{path}: face boxes need columns {', '.join(need)} (found {', '.join(df.columns)})")
-    df = df.dropna(subset=need[1:])
-    if "score" in df.columns:
-        df = df.sort_values("score", ascending=False, kind="stable")
-    df = df.drop_duplicates("image_id", keep="first")
-    return {str(r.image_id): (float(r.x1), float(r.y1), float(r.x2), float(r.y2))
-            for r in df.itertuples(index=False)}
+    try:
+        return face_boxes(load_faces(Path(path), missing_ok=True))
+    except ValueError as e:  # a table without box columns: say which file
+        raise LabelsError(str(e)) from e

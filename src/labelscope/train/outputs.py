@@ -14,7 +14,7 @@ PREDICTIONS = "predictions.parquet"
 METRICS = "metrics.json"
 CONFUSION = "confusion.csv"
 FOLDS = "folds.csv"
-HISTORY = "history.csv"
+EPOCHS = "epochs.jsonl"
 
 
 def _list_column(mat: np.ndarray):
@@ -93,11 +93,43 @@ def folds_by_id(path: str | os.PathLike[str], image_ids: Sequence[str]) -> np.nd
     return np.asarray([by_id[i] for i in image_ids], int)
 
 
-def write_history(path: str | os.PathLike[str], rows: Sequence[dict[str, Any]]) -> Path:
-    """One row per fold and epoch (``fold``, ``epoch``, ``phase``, ``train_loss``, ``val_macro_f1`` ...)."""
-    df = pd.DataFrame(list(rows))
-    return atomic_write(path, lambda p: df.to_csv(p, index=False))
-
-
 def write_metrics(path: str | os.PathLike[str], metrics: dict[str, Any]) -> Path:
     return write_json(metrics, path)
+
+
+def start_epochs(out: str | os.PathLike[str], *, keep: bool = False) -> Path:
+    """``RUN_DIR/epochs.jsonl``, emptied for a new run (kept with ``keep``, for a resumed one)."""
+    path = Path(out) / EPOCHS
+    if not keep or not path.exists():
+        path.write_text("", encoding="utf-8")
+    return path
+
+
+def append_epoch(path: str | os.PathLike[str], row: dict[str, Any]) -> None:
+    """One finished epoch (a history row of ``train``) as one JSON line, flushed at once."""
+    import json
+
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row, default=float) + "\n")
+
+
+def read_epochs(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """The epochs a run has finished so far (one row each: fold, epoch, train_loss, val_macro_f1...).
+
+    Readable while the run writes: a last line still being written is left out. Empty (no
+    columns) when the run has not finished an epoch yet or the file does not exist.
+    """
+    import json
+
+    path = Path(run_dir) / EPOCHS
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return pd.DataFrame()
+    rows = []
+    for line in lines:
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue  # the line being written right now
+    return pd.DataFrame(rows)

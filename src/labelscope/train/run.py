@@ -11,7 +11,7 @@ The schedule: with a pretrained backbone (``effnet`` by default, weights from it
 frozen phase trains only the head(s), ``head_epochs`` epochs on backbone features computed once
 per image and shared by the folds (``labelscope.train.head``); then ``epochs`` epochs train the
 whole network on augmented images, the backbone at ``backbone_lr``. From scratch there is no
-frozen phase. Every epoch appends a row to ``RUN_DIR/history.csv`` as it ends.
+frozen phase. Every epoch appends a row to ``RUN_DIR/epochs.jsonl`` as it ends.
 
 >>> from labelscope.train.run import TrainConfig, train
 >>> result = train(TrainConfig("export/labels.csv", "data/demo", "runs/effnet", folds=2))
@@ -238,10 +238,10 @@ def _scores(eval_targets: np.ndarray, idx: np.ndarray, probs: np.ndarray, k: int
 def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: LabelsDataset, train_idx: np.ndarray,
                val_idx: np.ndarray, *, device: torch.device, workers: int, log: Callable[[str], None],
                features: FeatureSet | None = None, eval_targets: np.ndarray | None = None,
-               on_epoch: Callable[[list[dict[str, Any]]], None] | None = None) -> FoldOutput:
+               on_epoch: Callable[[dict[str, Any]], None] | None = None) -> FoldOutput:
     """Train one fold: the frozen phase on ``features``, then ``cfg.epochs`` whole-network epochs.
 
-    Resumes from the fold's checkpoint when asked; ``on_epoch(history)`` is called after every
+    Resumes from the fold's checkpoint when asked; ``on_epoch(row)`` is called after every
     epoch; returns the held-out fold's indices, probabilities and embeddings.
     """
     out = Path(cfg.out)
@@ -273,7 +273,7 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
         history.append(row)
         log(msg)
         if on_epoch is not None:
-            on_epoch(history)
+            on_epoch(row)
 
     if done < head_epochs:
         vi = val_idx[features.ok[val_idx]]
@@ -363,6 +363,12 @@ def _eval_targets(cfg: TrainConfig, base: LabelsDataset) -> np.ndarray:
     return t
 
 
+def resolve_schedule(cfg: TrainConfig) -> tuple[int, int, float]:
+    """(frozen-phase epochs, whole-network epochs, backbone lr) the run will use (no training)."""
+    c = _resolve_schedule(cfg)[0]
+    return c.head_epochs, c.epochs, c.backbone_lr
+
+
 def _resolve_schedule(cfg: TrainConfig) -> tuple[TrainConfig, Path | None, str]:
     weights, note = resolve_pretrained(cfg.model, cfg.pretrained)   # raises when auto finds no weights
     pretrained = weights is not None
@@ -376,13 +382,15 @@ def _resolve_schedule(cfg: TrainConfig) -> tuple[TrainConfig, Path | None, str]:
     return replace(cfg, head_epochs=head, epochs=epochs, backbone_lr=blr), weights, note
 
 
-def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunResult:
+def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr,
+          on_epoch: Callable[[dict[str, Any]], None] | None = None) -> RunResult:
     """Train ``config.folds`` models on person-grouped folds; write out-of-fold predictions.
 
     Writes into ``config.out``: ``checkpoints/fold<k>.pt`` (config and class list inside),
-    ``folds.csv``, ``history.csv`` (one row per fold and epoch, rewritten as each epoch ends),
-    ``predictions.parquet`` (one row per readable non-excluded image), ``metrics.json``
-    (out-of-fold scores, per-epoch history, speed) and ``confusion.csv``.
+    ``folds.csv``, ``predictions.parquet`` (one row per readable non-excluded image),
+    ``metrics.json`` (out-of-fold scores, per-epoch history, speed) and ``confusion.csv``.
+    Every epoch's row (fold, epoch, phase, loss, held-out macro-F1...) is appended to
+    ``epochs.jsonl`` as it ends (see ``outputs.read_epochs``) and passed to ``on_epoch``.
     With ``config.workspace`` the predictions are imported into the workspace as well.
     """
     cfg = config
@@ -435,19 +443,24 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr) -> RunRe
     t0 = time.perf_counter()
     features = (cached_features(cfg, val_ds, weights=weights, device=device, workers=workers, log=log)
                 if cfg.head_epochs else None)
-    history_path = out / outputs.HISTORY
+    epochs_file = outputs.start_epochs(out, keep=cfg.resume)
+
+    def epoch_done(row: dict[str, Any]) -> None:
+        outputs.append_epoch(epochs_file, row)
+        if on_epoch is not None:
+            on_epoch(row)
+
     for f in range(cfg.folds):
         tr_idx, va_idx = np.flatnonzero(folds != f), np.flatnonzero(folds == f)
         res = train_fold(cfg, f, train_ds, val_ds, tr_idx, va_idx, device=device, workers=workers, log=log,
                          features=features, eval_targets=eval_targets,
-                         on_epoch=lambda h: outputs.write_history(history_path, history + h))
+                         on_epoch=epoch_done)
         if embs is None:
             probs = np.zeros((n, k), np.float32)
             embs = np.zeros((n, res.embeddings.shape[1]), np.float32)
         probs[res.indices], embs[res.indices], got[res.indices] = res.probs, res.embeddings, True
         history += res.history
         note = res.weights_note
-    outputs.write_history(history_path, history)
     seconds = time.perf_counter() - t0
     keep = np.flatnonzero(got)
     skipped = [base.image_ids[i] for i in np.flatnonzero(~got)]

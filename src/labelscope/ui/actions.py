@@ -14,6 +14,7 @@ import streamlit as st
 from ..config import Settings
 from ..dataset import Manifest
 from ..dataset.mask import GENDERS, MASKS
+from ..review.person import partial_persons, with_whole_persons
 from . import cache
 from .frame import reviewer
 
@@ -71,9 +72,12 @@ def _state(settings: Settings, key: str, verb: str, ids: list[str]) -> None:
                lambda store, m, name: getattr(store, verb)(ids, reviewer=name, manifest=m))
 
 
-def _relabel(settings: Settings, key: str, ids: list[str], seen_by_field: dict[str, dict[str, Any]]) -> None:
+def _relabel(settings: Settings, key: str, ids: list[str], seen_by_field: dict[str, dict[str, Any]],
+             whole: list[str]) -> None:
     field = st.session_state.get(f"{key}.field")
     value = st.session_state.get(f"{key}.value.{field}")
+    if st.session_state.get(f"{key}.scope.{field}") == "person":
+        ids = whole
     seen = seen_by_field.get(field, {})
     run_action(settings, key, f"Relabel {field} -> {value}",
                lambda store, m, name: store.relabel(ids, field, value, reviewer=name, manifest=m,
@@ -113,9 +117,23 @@ def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[st
     rows = manifest.df[manifest.df["image_id"].isin(ids)]
     current = rows[field].iloc[0] if len(rows) and rows[field].nunique() == 1 else None
     value_input(cache.manifest(settings), field, key=f"{key}.value.{field}", current=current)
-    seen = {f: dict(zip(rows["image_id"], rows[f])) for f in manifest.fields}
-    st.button(f"Relabel {field} of {len(ids):,} image(s)", key=f"{key}.relabel", type="primary",
-              on_click=_relabel, args=(settings, key, ids, seen), disabled=blocked, width="stretch")
+    whole = with_whole_persons(manifest, ids) if field in manifest.person_fields else ids
+    partial = partial_persons(manifest, ids) if field in manifest.person_fields else {}
+    n = len(ids)
+    if partial:
+        who = ", ".join(f"{g} ({k} of {t})" for g, (k, t) in list(partial.items())[:3])
+        more = f" and {len(partial) - 3} more" if len(partial) > 3 else ""
+        scope = st.radio(f"{field} belongs to the person: the selection holds only some photos of {who}{more}. "
+                         "Apply the change to", ["person", "photos"], key=f"{key}.scope.{field}", index=None,
+                         format_func=lambda v: (f"all {len(whole):,} photos of the person(s)" if v == "person"
+                                                else f"only the {len(ids):,} selected photo(s) (leaves them "
+                                                     "inconsistent)"))
+        n = len(whole) if scope == "person" else len(ids)
+        blocked = blocked or scope is None  # asked, not assumed
+    wide = manifest.df[manifest.df["image_id"].isin(whole)]
+    seen = {f: dict(zip(wide["image_id"], wide[f])) for f in manifest.fields}
+    st.button(f"Relabel {field} of {n:,} image(s)", key=f"{key}.relabel", type="primary",
+              on_click=_relabel, args=(settings, key, ids, seen, whole), disabled=blocked, width="stretch")
     st.button("Undo my last action", key=f"{key}.undo", on_click=_undo, args=(settings, key),
               disabled=not name, width="stretch")
     show_message(key)

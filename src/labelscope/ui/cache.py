@@ -113,7 +113,7 @@ def _labels_args(s: Settings) -> tuple:
 
 
 def _digest_token(s: Settings) -> float:
-    from ..colours import digest_path
+    from ..eda.colours import digest_path
 
     return _mtime(digest_path(s.workspace))
 
@@ -121,14 +121,14 @@ def _digest_token(s: Settings) -> float:
 def _colour_digest(ws: str):
     """The digest (NumPy arrays, read in milliseconds); not in st.cache_data, which would
     pickle 60 MB per hit at 20,000 images: only what is derived from it is cached."""
-    from ..colours import load_digest
+    from ..eda.colours import load_digest
 
     return load_digest(ws)
 
 
 @st.cache_data(show_spinner="Aggregating colour histograms…", max_entries=32)
 def _colour_view(ws: str, ftoken: float, dtoken: float, labels_args: tuple, by: str, mode: str, weight: str) -> dict:
-    from .. import colours
+    from ..eda import colours
 
     feats, labels = _features(ws, ftoken), _current_labels(*labels_args).df
     digest = _colour_digest(ws) if mode == "luma" else None
@@ -150,7 +150,7 @@ def colour_view(s: Settings, *, by: str, mode: str = "rgb", weight: str = "image
 
 @st.cache_data(show_spinner="Averaging thumbnails…", max_entries=16)
 def _mean_images(ws: str, dtoken: float, labels_args: tuple, by: str) -> dict:
-    from ..colours import mean_images
+    from ..eda.colours import mean_images
 
     digest = _colour_digest(ws)
     return None if digest is None else mean_images(digest, _current_labels(*labels_args).df, by=by)
@@ -177,14 +177,14 @@ def faces(s: Settings) -> pd.DataFrame | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _quality_flags(ws: str, ftoken: float, thresholds: tuple) -> pd.DataFrame:
-    from ..quality import QualityThresholds, quality_flags
+    from ..eda import QualityThresholds, quality_flags
 
     return quality_flags(_features(ws, ftoken), thresholds=QualityThresholds(*thresholds))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _unreadable(ws: str, ftoken: float) -> pd.DataFrame:
-    from ..quality import unreadable
+    from ..eda import unreadable
 
     return unreadable(_features(ws, ftoken))
 
@@ -213,7 +213,7 @@ def quality_flags(s: Settings, thresholds) -> pd.DataFrame | None:
 
 @st.cache_data(show_spinner="Looking for duplicates…", max_entries=16)
 def _duplicates(ws: str, ftoken: float, labels_args: tuple, label: str, max_distance: int, skip_same_group: bool):
-    from ..quality import find_duplicates
+    from ..eda import find_duplicates
 
     return find_duplicates(_features(ws, ftoken), _current_labels(*labels_args).df, label=label,
                            max_distance=max_distance, skip_same_group=skip_same_group)

@@ -1,9 +1,12 @@
 """The review queue: one suspect at a time, one key per decision, the queue moves on.
 
 Keys: **A** accept the suggestion, **K** keep (confirm), **L** relabel, **X** exclude,
-**S** skip, **B** back. Decisions go to the review store (``labelscope.issues.decisions``);
-the position lives in ``st.session_state["queue.position"]``. Drawn in an ``st.fragment``
-so a decision reruns only the card.
+**S** skip, **B** back, **U** undo my last decision; duplicate cards: **K** keep both, **X**
+exclude this, **O** exclude the other, **M** relabel to match. Decisions go to the review store
+(``labelscope.queue.decisions``). The position is the card's rank (``queue.current``): the
+next unreviewed card of the current filter, unless the reviewer went back to one. After the
+flagged items the queue goes on with the rest of the label ranking, most suspicious first.
+Drawn in an ``st.fragment`` so a decision reruns only the card.
 """
 from __future__ import annotations
 
@@ -14,90 +17,106 @@ import pandas as pd
 import streamlit as st
 
 from ..config import Settings
-from ..issues import decisions
-from ..issues.view import face_boxes, face_crop, item_photos, item_title
+from ..queue import decisions
+from ..queue.cards import face_crop, item_photos, item_title
 from ..workspace import Workspace
 from . import cache
 from .actions import run_action, show_message, value_input
 from .frame import reviewer
 from .gallery import md_escape, thumbnail
+from .viewer import boxes, view_button, viewer
 
-POSITION = "queue.position"
+POSITION = "queue.position"   # index of the card shown, in the filtered list
+CURRENT = "queue.current"     # rank of the card to show
+PINNED = "queue.pinned"       # the reviewer navigated to it (Skip / Back / Undo): show it even when reviewed
+LAST = "queue.last"           # the latest decision, named by its card
+DEEPER_SHOWN = 2000           # unflagged label rows offered after the flagged ones
 ISSUE_LABELS = {"label": "Label", "person": "Person", "duplicate": "Duplicate", "outlier": "Outlier",
                 "quality": "Image quality"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _suspects(ws: str, token: float) -> pd.DataFrame | None:
+def _suspects(ws: str, token: float, deeper: bool) -> pd.DataFrame | None:
     from ..issues import load_suspects
 
-    return load_suspects(ws)
+    return load_suspects(ws, deeper=deeper)
 
 
-def suspects(settings: Settings) -> pd.DataFrame | None:
-    """The cached suspects table (re-read when ``labelscope suspects`` rewrote it)."""
+def suspects(settings: Settings, *, deeper: bool = False) -> pd.DataFrame | None:
+    """The cached suspects table (re-read when ``labelscope suspects`` rewrote it); ``deeper``: with
+    the unflagged label rows after the flagged ones."""
     path = Workspace(settings.workspace).suspects
     try:
         token = path.stat().st_mtime_ns
     except OSError:
         return None
-    return _suspects(str(path.parent), token)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _boxes(ws: str, token: float) -> dict[str, tuple[float, float, float, float]]:
-    return face_boxes(Workspace(ws))
-
-
-def boxes(settings: Settings) -> dict[str, tuple[float, float, float, float]]:
-    path = Workspace(settings.workspace).faces
-    try:
-        token = path.stat().st_mtime_ns
-    except OSError:
-        return {}
-    return _boxes(str(settings.workspace), token)
+    return _suspects(str(path.parent), token, deeper)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _crop(path: str, box: tuple[float, float, float, float]) -> bytes | None:
+def _crop(path: str, box: tuple[float, ...]) -> bytes | None:
     return face_crop(path, box)
 
 
 def find_suspects_button(settings: Settings, *, key: str = "queue") -> None:
-    """A button that scans, embeds and ranks right here, with a progress bar per stage."""
-    if not st.button("Find suspects now", key=f"{key}.find", type="primary"):
-        return
-    from ..issues.pipeline import compute_suspects
+    """The suspects job's progress block and its start button (see ``ui.jobs.find_suspects``)."""
+    from .jobs import find_suspects
 
-    bar = st.progress(0.0, text="Starting…")
-
-    def _progress(stage: str, done: int, total: int) -> None:
-        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage}: {done:,} / {total:,}")
-
-    notes: list[str] = []
-    compute_suspects(settings, cache.manifest(settings), progress=_progress, notes=notes)
-    bar.empty()
-    for note in notes:
-        st.caption(note)
-    st.rerun()
+    find_suspects(settings, key=key)
 
 
-def _advance(table: pd.DataFrame, settings: Settings, start: int) -> None:
-    """Move to the first unreviewed suspect after ``start`` (the end when none is left)."""
-    done = decisions.reviewed(table, cache.current_labels(settings))
-    later = [k for k in range(start + 1, len(table)) if not done[k]]
-    st.session_state[POSITION] = later[0] if later else min(start + 1, max(len(table) - 1, 0))
+def _card_key(key: str, row: Any) -> str:
+    return f"{key}.card{int(row['rank'])}"
 
 
-def _decide(settings: Settings, key: str, table: pd.DataFrame, pos: int, describe: str,
+def _go(view: pd.DataFrame, pos: int, *, pinned: bool) -> None:
+    pos = min(max(pos, 0), max(len(view) - 1, 0))
+    st.session_state[CURRENT] = int(view["rank"].iloc[pos]) if len(view) else None
+    st.session_state[PINNED] = pinned
+
+
+def _reset_position() -> None:
+    """A new filter starts at its first unreviewed card."""
+    st.session_state[CURRENT] = None
+    st.session_state[PINNED] = False
+
+
+def _decide(settings: Settings, key: str, view: pd.DataFrame, pos: int, describe: str,
             act: Callable[[Any, Any, str], list]) -> None:
-    run_action(settings, key, describe, act)
-    if st.session_state.get(f"{key}.message", ("",))[0] == "success":
-        _advance(table, settings, pos)
+    """Record one decision on the card at ``pos``; on success move to the next unreviewed card."""
+    row = view.iloc[pos]
+    card = _card_key(key, row)
+    run_action(settings, card, describe, act)
+    kind, text = st.session_state.get(f"{card}.message", ("", ""))
+    if kind != "success":
+        return  # the error stays on this card
+    st.session_state[f"{card}.relabel_on"] = False
+    st.session_state[LAST] = f"#{int(row['rank'])}: {text}"
+    done = decisions.reviewed(view, cache.current_labels(settings))
+    nxt = decisions.next_open(done, pos)
+    _go(view, pos if nxt is None else nxt, pinned=False)
 
 
-def _skip(table: pd.DataFrame, pos: int, step: int) -> None:
-    st.session_state[POSITION] = min(max(pos + step, 0), max(len(table) - 1, 0))
+def _undo(settings: Settings, key: str, view: pd.DataFrame) -> None:
+    """Undo this reviewer's last decision and show the card it was made on."""
+    written: list[dict] = []
+
+    def act(store: Any, m: Any, who: str) -> list:
+        written.extend(store.undo(who))
+        return written
+
+    run_action(settings, f"{key}.undo", "Undone", act)
+    kind, text = st.session_state.pop(f"{key}.undo.message", ("", ""))
+    if kind != "success":
+        st.session_state[LAST] = f"Undo: {text}"
+        return
+    reverted = {str(e["image_id"]) for e in written}
+    manifest = cache.current_labels(settings)
+    hit = next((k for k, r in enumerate(view.itertuples(index=False))
+                if reverted & set(decisions.item_images(r, manifest))), None)
+    st.session_state[LAST] = text + (f" (card #{int(view['rank'].iloc[hit])})" if hit is not None else "")
+    if hit is not None:
+        _go(view, hit, pinned=True)
 
 
 def _accept_args(row: pd.Series, key: str) -> dict[str, Any]:
@@ -105,63 +124,134 @@ def _accept_args(row: pd.Series, key: str) -> dict[str, Any]:
     return {"age": int(age)} if age is not None else {}
 
 
-def _photos(settings: Settings, row: pd.Series, manifest) -> None:
+def _photo_cell(settings: Settings, image_id: str, thumb: bytes | None, caption: str, ids: list[str],
+                card: str, *, highlight: bool = False) -> None:
+    thumbnail(settings, image_id, thumb)
+    st.caption(("**→** " if highlight else "") + md_escape(caption))
+    view_button(image_id, ids, key=f"{card}.view.{image_id}")
+
+
+def _photos(settings: Settings, row: pd.Series, manifest, card: str) -> None:
     photos = item_photos(row, manifest)
     if photos.empty:
         st.info("The images of this suspect are no longer in the dataset.")
         return
-    thumbs = cache.thumbs(settings, photos["image_id"].tolist())
+    ids = photos["image_id"].tolist()
+    thumbs = cache.thumbs(settings, ids)
     face = boxes(settings)
     ncols = 7 if row["issue"] == "person" else 5
     cells = st.columns(ncols)
     for k, p in enumerate(photos.itertuples(index=False)):
         with cells[k % ncols]:
-            thumbnail(settings, p.image_id, thumbs.get(p.image_id))
-            st.caption(("**→** " if p.highlight else "") + md_escape(p.caption))
-    if row["issue"] != "person" and row["image_id"] in face:
-        crop = _crop(str(manifest.path_of(row["image_id"])), face[row["image_id"]])
+            _photo_cell(settings, p.image_id, thumbs.get(p.image_id), p.caption, ids, card, highlight=p.highlight)
+    if row["issue"] != "person" and row["image_id"] in face and len(photos) < ncols:
+        crop = _crop(str(manifest.path_of(row["image_id"])), tuple(face[row["image_id"]]))
         if crop:
-            cells[len(photos) % ncols].image(crop, caption="face", width="stretch")
+            cells[len(photos)].image(crop, caption="face", width="stretch")
+
+
+def _duplicate_photos(settings: Settings, row: pd.Series, manifest, card: str) -> None:
+    """The two copies side by side, large, each with its id, person and label."""
+    this, other = decisions.duplicate_pair(row)
+    df = manifest.df.set_index("image_id")
+    thumbs = cache.thumbs(settings, [this, other])
+    cols = st.columns(2)
+    for col, image_id, who in zip(cols, (this, other), ("This copy", "The other copy")):
+        with col:
+            if image_id not in df.index:
+                st.info(f"{who} ({image_id}) is no longer in the dataset.")
+                continue
+            r = df.loc[image_id]
+            person = f" · person {r['group_id']}" if str(r["group_id"]) else ""
+            flags = " · excluded" if bool(r.get("excluded", False)) else ""
+            st.markdown(f"**{who}**")
+            _photo_cell(settings, image_id, thumbs.get(image_id), f"{image_id}{person} · {r['label']}{flags}",
+                        [this, other], card)
 
 
 @st.fragment
 def queue_panel(settings: Settings, *, key: str = "queue") -> None:
     """Progress, the current suspect with its photos, and the decision buttons."""
-    table = suspects(settings)
+    table = suspects(settings, deeper=True)
     if table is None or table.empty:
         st.success("No suspects: nothing to review.") if table is not None else None
         return
+    flagged_mask = table["flagged"].astype(bool) if "flagged" in table.columns else pd.Series(True, index=table.index)
+    table = pd.concat([table[flagged_mask], table[~flagged_mask].head(DEEPER_SHOWN)], ignore_index=True)
     manifest = cache.current_labels(settings)
     kinds = [k for k in ISSUE_LABELS if k in set(table["issue"])]
     chosen = st.pills("Issues", kinds, selection_mode="multi", default=kinds, key=f"{key}.issues",
-                      format_func=lambda k: ISSUE_LABELS[k])
+                      format_func=lambda k: ISSUE_LABELS[k], on_change=_reset_position)
     view = table[table["issue"].isin(chosen or kinds)].reset_index(drop=True)
+    flagged = view["flagged"].astype(bool).to_numpy() if "flagged" in view.columns else [True] * len(view)
     done = decisions.reviewed(view, manifest)
-    st.progress(float(done.mean()) if len(view) else 1.0, text=f"Reviewed {int(done.sum()):,} / {len(view):,}")
+    n_flagged = int(sum(flagged))
+    done_flagged = int(sum(d for d, f in zip(done, flagged) if f))
+    st.progress(done_flagged / n_flagged if n_flagged else 1.0,
+                text=f"Reviewed {done_flagged:,} / {n_flagged:,}"
+                     + (f" · {len(view) - n_flagged:,} more ranked next (review deeper)" if len(view) > n_flagged else ""))
+    last = st.session_state.get(LAST)
+    if last:
+        st.caption(f"Last: {md_escape(last)}")
     if view.empty:
         return
-    pos = min(max(int(st.session_state.get(POSITION, 0)), 0), len(view) - 1)
+    name = reviewer()
+    pos = decisions.choose_position(view["rank"].tolist(), done, st.session_state.get(CURRENT),
+                                    pinned=bool(st.session_state.get(PINNED)))
+    if pos is None:
+        st.success(f"All {len(view):,} items of this filter are reviewed.")
+        st.button("Undo my last decision", key=f"{key}.undo", shortcut="U", disabled=not name,
+                  on_click=_undo, args=(settings, key, view))
+        return
     st.session_state[POSITION] = pos
+    st.session_state[CURRENT] = int(view["rank"].iloc[pos])
     row = view.iloc[pos]
+    card = _card_key(key, row)
+    deeper = not bool(flagged[pos])
     st.subheader(md_escape(item_title(row)))
     state = "reviewed" if done[pos] else "to review"
-    st.caption(f"Suspect {pos + 1:,} of {len(view):,} ({state}) · score {row['score']:.3f} "
-               f"(low = more suspicious) · {md_escape(row['detail'])}")
+    where = (f"Review deeper: {pos + 1 - n_flagged:,} of {len(view) - n_flagged:,} ranked after the flagged items"
+             if deeper else f"Suspect {pos + 1:,} of {n_flagged:,}")
+    st.caption(f"{where} ({state}) · score {row['score']:.3f} (low = more suspicious) · {md_escape(row['detail'])}")
     c1, c2 = st.columns(2)
     conf = "" if pd.isna(row["confidence"]) else f" ({row['confidence']:.0%} likely)"
     c1.markdown(f"**Given**  \n{md_escape(row['given']) or 'none'}")
-    c2.markdown(f"**Suggested**  \n:green[{md_escape(row['suggested'])}]{conf}" if row["suggested"]
-                else "**Suggested**  \nnone")  # a lone "-" under a line would make it a heading
-    _photos(settings, row, manifest)
+    suggestion = decisions.suggestion_text(row)
+    c2.markdown(f"**Accepting will**  \n:green[{md_escape(suggestion)}]{conf if row['suggested'] else ''}"
+                if suggestion else "**Suggested**  \nnone")  # a lone "-" under a line would make it a heading
     if row["issue"] == "person" and row["field"] == "age" and row["suggested"]:
         st.number_input("Age to write when accepting", min_value=0, max_value=130, step=1,
                         value=decisions.AGE_FOR_GROUP.get(row["suggested"], 30), key=f"{key}.accept_age")
-    name = reviewer()
     if not name:
         st.warning("Enter your reviewer name in the sidebar to record decisions.")
-    blocked = not name
+    pair = row["issue"] == "duplicate" and bool(decisions.value_of(row, "images"))
+    if pair:
+        _duplicate_buttons(settings, key, view, pos, row, blocked=not name)
+    else:
+        _buttons(settings, key, view, pos, row, blocked=not name)
+    if st.session_state.get(f"{card}.relabel_on"):
+        _relabel_form(settings, card, view, pos, row, manifest, key=key)
+    show_message(card)
+    if pair:
+        _duplicate_photos(settings, row, manifest, card)
+    else:
+        _photos(settings, row, manifest, card)
+    viewer(settings)  # inside the fragment: a 🔍 click reruns only this part
+
+
+def _nav_buttons(b, settings: Settings, key: str, view: pd.DataFrame, pos: int, blocked: bool) -> None:
+    b[0].button("Skip", key=f"{key}.skip", shortcut="S", width="stretch", on_click=_go, args=(view, pos + 1),
+                kwargs={"pinned": True})
+    b[1].button("Back", key=f"{key}.back", shortcut="B", width="stretch", on_click=_go, args=(view, pos - 1),
+                kwargs={"pinned": True})
+    b[2].button("Undo", key=f"{key}.undo", shortcut="U", width="stretch", disabled=blocked,
+                help="Undo my last decision", on_click=_undo, args=(settings, key, view))
+
+
+def _buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *, blocked: bool) -> None:
+    card = _card_key(key, row)
     accept_label = "Accept: exclude" if row["issue"] in decisions.EXCLUDE_ON_ACCEPT else "Accept"
-    b = st.columns(6)
+    b = st.columns(7)
     b[0].button(accept_label, key=f"{key}.accept", shortcut="A", type="primary", width="stretch",
                 disabled=blocked or not decisions.can_accept(row), on_click=_decide,
                 args=(settings, key, view, pos, "Accepted",
@@ -171,32 +261,61 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
                 args=(settings, key, view, pos, "Kept",
                       lambda store, m, who: decisions.keep(store, row, reviewer=who, manifest=m)))
     b[2].button("Relabel…", key=f"{key}.relabel_open", shortcut="L", width="stretch", disabled=blocked,
-                on_click=lambda: st.session_state.update({f"{key}.relabel_on": True}))
+                on_click=lambda: st.session_state.update({f"{card}.relabel_on": True}))
     b[3].button("Exclude", key=f"{key}.exclude", shortcut="X", width="stretch", disabled=blocked,
                 on_click=_decide, args=(settings, key, view, pos, "Excluded",
                                         lambda store, m, who: decisions.exclude(store, row, reviewer=who,
                                                                                 manifest=m)))
-    b[4].button("Skip", key=f"{key}.skip", shortcut="S", width="stretch", on_click=_skip, args=(view, pos, 1))
-    b[5].button("Back", key=f"{key}.back", shortcut="B", width="stretch", on_click=_skip, args=(view, pos, -1))
-    if st.session_state.get(f"{key}.relabel_on"):
-        _relabel_form(settings, key, view, pos, row, manifest)
-    show_message(key)
+    _nav_buttons(b[4:], settings, key, view, pos, blocked)
 
 
-def _relabel_form(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, manifest) -> None:
+def _duplicate_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *,
+                       blocked: bool) -> None:
+    b = st.columns(8)
+    b[0].button("Accept: exclude this", key=f"{key}.accept", shortcut="A", type="primary", width="stretch",
+                disabled=blocked, on_click=_decide,
+                args=(settings, key, view, pos, "Accepted: excluded this copy",
+                      lambda store, m, who: decisions.exclude_copy(store, row, "this", reviewer=who, manifest=m)))
+    b[1].button("Keep both", key=f"{key}.keep", shortcut="K", width="stretch", disabled=blocked, on_click=_decide,
+                args=(settings, key, view, pos, "Kept both",
+                      lambda store, m, who: decisions.keep_both(store, row, reviewer=who, manifest=m)))
+    b[2].button("Exclude the other", key=f"{key}.exclude_other", shortcut="O", width="stretch", disabled=blocked,
+                on_click=_decide, args=(settings, key, view, pos, "Excluded the other copy",
+                                        lambda store, m, who: decisions.exclude_copy(store, row, "other",
+                                                                                     reviewer=who, manifest=m)))
+    b[3].button("Relabel to match", key=f"{key}.match", shortcut="M", width="stretch", disabled=blocked,
+                on_click=_decide, args=(settings, key, view, pos, "Relabelled this copy to match the other",
+                                        lambda store, m, who: decisions.match_other(store, row, reviewer=who,
+                                                                                    manifest=m)))
+    _nav_buttons(b[5:], settings, key, view, pos, blocked)
+
+
+def _card_value(row: pd.Series, manifest, field: str) -> Any:
+    """The value of ``field`` the card's image (or person) carries today: the form's default."""
+    df = manifest.df
+    if row["image_id"]:
+        sel = df[df["image_id"] == row["image_id"]]
+    else:
+        sel = df[df["group_id"].astype(str) == str(row["person"])]
+    return sel[field].iloc[0] if len(sel) else None
+
+
+def _relabel_form(settings: Settings, card: str, view: pd.DataFrame, pos: int, row: pd.Series, manifest, *,
+                  key: str) -> None:
+    """Per card (its own widget keys), with the card's current values as defaults."""
     fields = [row["field"]] if row["field"] in manifest.fields else list(manifest.fields)
-    field = st.selectbox("Field", fields, key=f"{key}.relabel_field")
-    value_input(cache.manifest(settings), field, key=f"{key}.relabel_value.{field}")
+    field = st.selectbox("Field", fields, key=f"{card}.relabel_field")
+    value_input(cache.manifest(settings), field, key=f"{card}.relabel_value.{field}",
+                current=_card_value(row, manifest, field))
 
     def _save() -> None:
-        value = st.session_state.get(f"{key}.relabel_value.{field}")
-        st.session_state[f"{key}.relabel_on"] = False
+        value = st.session_state.get(f"{card}.relabel_value.{field}")
         _decide(settings, key, view, pos, f"Relabelled {field} -> {value}",
                 lambda store, m, who: decisions.relabel(store, row, field, value, reviewer=who, manifest=m))
 
-    st.button(f"Save {field}", key=f"{key}.relabel_save", type="primary", on_click=_save,
+    st.button(f"Save {field}", key=f"{card}.relabel_save", type="primary", on_click=_save,
               disabled=not reviewer())
 
 
 def queue_path_note(settings: Settings) -> str:
-    return f"`labelscope suspects {Path(settings.dataset)} --out suspects.csv`"
+    return f"`labelscope suspects {Path(settings.dataset)}`"

@@ -1,6 +1,6 @@
 """Image-quality flags from scan features, with thresholds a reviewer can see and change.
 
->>> from labelscope.quality import QualityThresholds, quality_flags
+>>> from labelscope.eda import QualityThresholds, quality_flags
 >>> flags = quality_flags(features, thresholds=QualityThresholds(dark=30))
 >>> flags.loc[flags["any"], ["image_id", "reasons"]]
 

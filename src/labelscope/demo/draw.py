@@ -4,7 +4,7 @@ The drawing follows what made a real face detector (MTCNN) find such faces, see
 shared/MODELS.md: dark soft eye sockets, a thick upper-lid line, white eyes and dark brows;
 the hairline at rule-of-thirds height; light patches on forehead, nose and cheekbones.
 :func:`draw_head` returns the portrait without a mask plus the geometry a mask needs;
-``demo_photo`` derives the seven photos from it.
+``demo.photo`` derives the seven photos from it.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .demo_canvas import Canvas, bezier, ellipse_pts
-from .demo_look import Look
+from .canvas import Canvas, bezier, ellipse_pts
+from .look import Look
 
 WIDTH, HEIGHT = 384, 512
 

@@ -129,3 +129,69 @@ def value_of(row: Any, name: str) -> Any:
     """A suspect row's field (dict, Series or namedtuple); "" for a missing or NaN value."""
     v = row.get(name, "") if isinstance(row, (dict, pd.Series)) else getattr(row, name, "")
     return "" if v is None or (isinstance(v, float) and v != v) else v
+
+
+def duplicate_pair(row: Any) -> tuple[str, str]:
+    """(this copy, the other one) of a duplicate suspect: its image and the group's first other member."""
+    this = str(value_of(row, "image_id"))
+    others = [i for i in str(value_of(row, "images")).split(";") if i and i != this]
+    if not this or not others:
+        raise ValueError(f"suspect {value_of(row, 'rank')} is not a duplicate pair")
+    return this, others[0]
+
+
+def keep_both(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
+    """Both copies stay, their labels confirmed (a duplicate that is fine as it is)."""
+    return store.confirm(list(duplicate_pair(row)), reviewer=reviewer, manifest=manifest,
+                         note="queue: duplicate, kept both")
+
+
+def exclude_copy(store: Any, row: Any, which: str, *, reviewer: str, manifest: Manifest) -> list[dict]:
+    """Exclude ``which`` ("this" or "other") copy of a duplicate pair from training."""
+    this, other = duplicate_pair(row)
+    target = this if which == "this" else other
+    return store.exclude([target], reviewer=reviewer, manifest=manifest,
+                         note=f"queue: duplicate, excluded {which} copy")
+
+
+def match_other(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
+    """Give this copy every label field of the other copy (one event per field that differs)."""
+    from ..review import Change
+
+    this, other = duplicate_pair(row)
+    df = manifest.df.set_index("image_id")
+    changes = [Change(this, f, str(df.at[other, f]), str(df.at[this, f])) for f in manifest.fields
+               if str(df.at[this, f]) != str(df.at[other, f])]
+    if not changes:
+        return []
+    return store.apply_changes(changes, reviewer=reviewer, manifest=manifest, note="queue: duplicate, relabelled to match")
+
+
+def suggestion_text(row: Any) -> str:
+    """What accepting a suspect will do, in words (an empty string when it has nothing to accept)."""
+    issue = value_of(row, "issue")
+    if issue == "duplicate":
+        return "exclude this copy from training"
+    if issue in EXCLUDE_ON_ACCEPT:
+        return "exclude this image from training"
+    return str(value_of(row, "suggested"))
+
+
+def choose_position(ranks: list[int], done: Any, current: int | None, *, pinned: bool) -> int | None:
+    """Index of the card to show in a filtered queue: ``current`` (a rank) while it is open or the
+    reviewer navigated to it (``pinned``), else the first unreviewed one; None when all are done."""
+    where = {int(r): k for k, r in enumerate(ranks)}
+    if current is not None and int(current) in where and (pinned or not done[where[int(current)]]):
+        return where[int(current)]
+    open_ = [k for k in range(len(ranks)) if not done[k]]
+    return open_[0] if open_ else None
+
+
+def next_open(done: Any, pos: int) -> int | None:
+    """Index of the first unreviewed card after ``pos`` (wrapping round), None when none is open."""
+    n = len(done)
+    for step in range(1, n + 1):
+        k = (pos + step) % n
+        if not done[k]:
+            return k
+    return None

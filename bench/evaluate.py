@@ -1,6 +1,6 @@
 """Scoring a suspects ranking against known truth, and the raw-pixel baseline it must beat.
 
-Used by ``bench/suspects.py`` and the tests: build an ImageFolder with a share of labels
+Used by ``bench/suspects.py`` and ``tests/issues/test_real_photos.py``: build an ImageFolder with a share of labels
 flipped at random, rank it, and compare precision@k (k = number flipped), recall@2k and AUROC.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import Manifest
+from labelscope.dataset import Manifest
 
 ALL_TASKS = ("mask", "mask3", "gender_age")
 AGE_BINS = ((0, 30, "<30"), (30, 60, "30-59"), (60, 200, ">=60"))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .dataset import Manifest
+from ..dataset import Manifest
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def class_balance(manifest: Manifest, attribute: str) -> pd.DataFrame:
 
 def _natural_order(manifest: Manifest, attribute: str, present: list[str]) -> list[str]:
     if manifest.layout == "mask":
-        from .dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
+        from ..dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
 
         known = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS, "label": CLASS_NAMES}.get(attribute)
         if known:

@@ -3,8 +3,8 @@
 >>> from labelscope.demo import make_demo
 >>> make_demo("data/demo", people=200, seed=0)        # 1,400 JPEGs + train.csv + noise_truth.csv
 
-Each person is drawn once (``demo_draw``) and the seven photos are derived from that drawing
-(``demo_photo``); people are drawn in a process pool, each from its own random generator
+Each person is drawn once (``demo.draw``) and the seven photos are derived from that drawing
+(``demo.photo``); people are drawn in a process pool, each from its own random generator
 seeded by (seed, person index), so the same seed gives the same bytes for any worker count.
 ``noise_truth.csv`` records every injected fault; the app never reads it.
 """
@@ -22,8 +22,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, STEM_TO_MASK, age_group, class_index, write_train_csv
-from .workspace import atomic_write, write_json
+from ..dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, STEM_TO_MASK, age_group, class_index, write_train_csv
+from ..workspace import atomic_write, write_json
 
 MARKER = ".labelscope-demo.json"
 NOISE_COLUMNS = ("kind", "person", "image_id", "field", "given", "true")
@@ -261,9 +261,9 @@ def _init_worker() -> None:
 
 def draw_person(job: tuple[str, int, DemoPerson]) -> int:
     """Draw one person's seven photos into ``root/images/<path>/``; returns the file count."""
-    from .demo_draw import draw_head
-    from .demo_look import sample_look
-    from .demo_photo import person_photos
+    from .draw import draw_head
+    from .look import sample_look
+    from .photo import person_photos
 
     root, seed, p = job
     rng = np.random.default_rng([seed, 1, p.index])

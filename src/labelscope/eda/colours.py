@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Literal
 import numpy as np
 import pandas as pd
 
-from .workspace import Workspace, atomic_write
+from ..workspace import Workspace, atomic_write
 
 BINS = 32
 TILE = 32
@@ -275,7 +275,7 @@ def colour_digest(workspace: str | os.PathLike[str] | Workspace, *, force: bool 
     thumbnails file is unchanged (same size and modification time); otherwise every thumbnail
     is decoded once again (at reduced size, see ``thumb_tile``). Damaged thumbnails are left out.
     """
-    from .scan import load_thumbs
+    from ..scan import load_thumbs
 
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     if not ws.thumbs.exists():

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .demo_canvas import Canvas, bezier
-from .demo_draw import HEIGHT, WIDTH, Geometry, Head
-from .demo_look import Look
+from .canvas import Canvas, bezier
+from .draw import HEIGHT, WIDTH, Geometry, Head
+from .look import Look
 
 JPEG_QUALITY = 90
 STEMS = ("mask1", "mask2", "mask3", "mask4", "mask5", "incorrect_mask", "normal")

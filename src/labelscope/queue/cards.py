@@ -46,27 +46,31 @@ def item_photos(row: Any, manifest: Manifest) -> pd.DataFrame:
     for i in ids:
         if i not in df.index:
             continue
-        value = df.at[i, "mask"] if manifest.layout == "mask" else df.at[i, "label"]
-        out.append({"image_id": i, "caption": f"{PurePosixPath(i).name} · {value}", "highlight": i in highlight})
+        if value_of(row, "issue") == "person":  # the title names the person; a photo is its mask
+            caption = f"{PurePosixPath(i).name} · {df.at[i, 'mask'] if 'mask' in df.columns else df.at[i, 'label']}"
+        else:  # the whole id (it names the person's folder) and the whole label
+            caption = f"{i} · {df.at[i, 'label']}"
+        out.append({"image_id": i, "caption": caption, "highlight": i in highlight})
     return pd.DataFrame(out, columns=["image_id", "caption", "highlight"])
 
 
-def face_boxes(workspace: Any) -> dict[str, tuple[float, float, float, float]]:
-    """image_id -> best face box (x0, y0, x1, y1) from the workspace's ``faces.parquet`` ({} if none)."""
-    from ..embed.face import face_boxes as _boxes
+def face_boxes(workspace: Any) -> dict[str, Any]:
+    """image_id -> ``FaceBox`` (x1, y1, x2, y2, width, height) from the workspace's ``faces.parquet`` ({} if none)."""
+    from ..faces.stage import face_boxes as boxes_of, load_faces
 
-    return _boxes(workspace)
+    return boxes_of(load_faces(workspace, missing_ok=True))
 
 
-def face_crop(path: str | os.PathLike[str], box: tuple[float, float, float, float], *,
+def face_crop(path: str | os.PathLike[str], box: tuple[float, ...], *,
               side: int = CROP_SIDE, margin: float = CROP_MARGIN) -> bytes | None:
-    """JPEG bytes of the face in ``box`` (original pixels) with a margin, at most ``side`` px; None if unreadable."""
+    """JPEG bytes of the face in ``box`` (``x1, y1, x2, y2`` first, upright original pixels) with a
+    margin, at most ``side`` px; None when the image file cannot be read (a bad box raises)."""
     from PIL import Image, ImageOps
 
+    x0, y0, x1, y1 = (float(v) for v in tuple(box)[:4])
     try:
         with Image.open(Path(path)) as im:
             im = ImageOps.exif_transpose(im).convert("RGB")
-            x0, y0, x1, y1 = box
             mx, my = (x1 - x0) * margin, (y1 - y0) * margin
             crop = im.crop((max(0, int(x0 - mx)), max(0, int(y0 - my)),
                             min(im.width, int(x1 + mx)), min(im.height, int(y1 + my))))
@@ -74,5 +78,5 @@ def face_crop(path: str | os.PathLike[str], box: tuple[float, float, float, floa
             buf = io.BytesIO()
             crop.save(buf, format="JPEG", quality=88)
             return buf.getvalue()
-    except (OSError, ValueError):
+    except OSError:  # missing or undecodable file (PIL's UnidentifiedImageError is an OSError)
         return None
