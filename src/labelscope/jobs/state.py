@@ -171,6 +171,8 @@ def describe(state: JobState) -> str:
                 text += f" · {state.rate:.3g} {state.unit or 'items'}/s"
             if state.eta_s is not None:
                 text += f" · ETA {format_seconds(state.eta_s)}"
+            elif state.done >= state.total:
+                text += " · next step starting"  # e.g. a model loading before the next stage reports
         else:
             text = state.message or state.stage or ("starting" if state.state == "starting" else "running")
         return text + f" · {format_seconds(state.elapsed_s())} so far"

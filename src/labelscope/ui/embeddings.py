@@ -96,6 +96,25 @@ def suspects(settings: Settings) -> pd.Series | None:
     return _suspects(str(ws.root), _token(ws.suspects))
 
 
+def quick_map(settings: Settings, manifest: Any) -> None:
+    """Right after a scan, the embedding built from its colour histograms (about a second at
+    1,400 images; cached), so the page draws a map before any model embedding exists."""
+    from ..embed import compute_embeddings
+    from ..embed.view import QUICK_MAP
+
+    with st.spinner("A first map from the scan's colour histograms…"):
+        compute_embeddings(manifest, settings.workspace, QUICK_MAP)
+
+
+def follow_default(key: str, default: list[str]) -> None:
+    """Set widget ``key`` to ``default`` unless the reviewer chose something else: a choice
+    the page made (a first map from the scan) moves on to better feature sets when they appear."""
+    auto = f"{key}.auto"
+    if key not in st.session_state or st.session_state[key] == st.session_state.get(auto):
+        st.session_state[key] = list(default)
+    st.session_state[auto] = list(default)
+
+
 def store_selection() -> None:
     """``on_select`` callback: the chart's selected points become ``emb.map`` (shown, not ticked)."""
     sel = st.session_state.get(CHART_KEY, {}).get("selection", {})

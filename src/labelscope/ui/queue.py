@@ -59,22 +59,10 @@ def _crop(path: str, box: tuple[float, ...]) -> bytes | None:
 
 
 def find_suspects_button(settings: Settings, *, key: str = "queue") -> None:
-    """A button that scans, embeds and ranks right here, with a progress bar per stage."""
-    if not st.button("Find suspects now", key=f"{key}.find", type="primary"):
-        return
-    from ..issues.pipeline import compute_suspects
+    """The suspects job's progress block and its start button (see ``ui.jobs.find_suspects``)."""
+    from .jobs import find_suspects
 
-    bar = st.progress(0.0, text="Starting…")
-
-    def _progress(stage: str, done: int, total: int) -> None:
-        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{stage}: {done:,} / {total:,}")
-
-    notes: list[str] = []
-    compute_suspects(settings, cache.manifest(settings), progress=_progress, notes=notes)
-    bar.empty()
-    for note in notes:
-        st.caption(note)
-    st.rerun()
+    find_suspects(settings, key=key)
 
 
 def _card_key(key: str, row: Any) -> str:
