@@ -22,8 +22,8 @@ if is_mask:
     attributes["age_group"] = f4.multiselect("Age group", ["<30", "30-59", ">=60"], key="review.filter.age_group")
 g1, g2, g3 = st.columns(3)
 state = g1.selectbox("Review state", REVIEW_STATES, key="review.filter.state")
-group = g2.text_input("Person id" if is_mask else "Group", key="review.filter.person",
-                      placeholder="all" if original.has_groups else "this dataset has no groups")
+group = (g2.text_input("Person id" if original.person_fields else "Group", key="review.filter.person",
+                       placeholder="all") if original.has_groups else "")  # no group filter without groups
 search = g3.text_input("Image id contains", key="review.filter.search")
 filters = dict(classes=classes, attributes=attributes, state=state, group=group.strip() or None,
                search=search.strip())

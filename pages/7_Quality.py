@@ -77,9 +77,10 @@ def duplicates_panel() -> None:
     fields = ["label"] + [f for f in manifest.attributes if f != "label"]
     label = c1.selectbox("Compare", fields, key="quality.dup_label", format_func=lambda f: f.replace("_", " "))
     distance = c2.slider("Near: pHash bits apart at most", 0, 12, 4, key="quality.dup_distance")
-    same = c3.checkbox("Ignore near copies within one person" if manifest.layout == "mask"
-                       else "Ignore near copies within one group", value=manifest.has_groups,
-                       key="quality.dup_skip_group", help="A person's photos look alike by design.")
+    same = c3.checkbox("Ignore near copies within one person" if manifest.person_fields
+                       else "Ignore near copies within one group", value=True, key="quality.dup_skip_group",
+                       help="A person's photos look alike by design." if manifest.person_fields
+                       else "A group's images look alike by design.") if manifest.has_groups else False
     dups = cache.duplicates(settings, label=label, max_distance=distance, skip_same_group=same)
     groups = dups.groups
     if dups.truncated:

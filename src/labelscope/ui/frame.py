@@ -34,6 +34,7 @@ STATE_DEFAULTS: dict[str, Any] = {
 
 # The sidebar navigation, in the order a reviewer works: look, find, fix, export, train.
 # (Streamlit's own list would call the home page "app" and sort by file name.)
+PERSON_PAGE = "pages/3_Person.py"
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("app.py", "Overview", ":material/dashboard:"),
     ("pages/1_Colours.py", "Colours", ":material/palette:"),
@@ -133,7 +134,14 @@ def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> S
     with st.sidebar:
         st.markdown("### labelscope")
         if _started_from_app():
+            from . import cache
+
+            known = cache.manifest(s)
             for path, label, page_icon in NAVIGATION:
+                if path == PERSON_PAGE and not known.has_groups:
+                    continue  # a layout without groups has no Person page to offer
+                if path == PERSON_PAGE and not known.person_fields:
+                    label, page_icon = "Group", ":material/group_work:"
                 st.page_link(path, label=label, icon=page_icon)
             st.divider()
         # The widget has its own key; the name lives in "reviewer", which survives page switches

@@ -171,8 +171,11 @@ def training_form(settings: Settings, *, key: str = "training.start") -> None:
                                                      img_size=int(ss[f"{key}.img_size"]),
                                                      folds=int(ss[f"{key}.folds"]),
                                                      epochs=int(ss[f"{key}.epochs"])))
-    st.caption("Exports today's labels (excluded images left out), then trains one model per fold of "
-               "people in the background. The finished run is listed below and the suspects are ranked "
+    from . import cache
+
+    folds = "fold of people" if cache.manifest(settings).person_fields else "fold"
+    st.caption(f"Exports today's labels (excluded images left out), then trains one model per {folds} "
+               "in the background. The finished run is listed below and the suspects are ranked "
                "again with its out-of-fold predictions.")
 
 
