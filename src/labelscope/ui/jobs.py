@@ -172,8 +172,8 @@ def training_form(settings: Settings, *, key: str = "training.start") -> None:
                                                      folds=int(ss[f"{key}.folds"]),
                                                      epochs=int(ss[f"{key}.epochs"])))
     st.caption("Exports today's labels (excluded images left out), then trains one model per fold of "
-               "people in the background. The finished run is listed below and the suspects are ranked "
-               "again with its out-of-fold predictions.")
+               "people in the background. The finished run is listed below; when the workspace has "
+               "suspects, they are ranked again with its out-of-fold predictions.")
 
 
 def _live_curves(state: JobState) -> None:
