@@ -38,7 +38,8 @@ def review_panel(filters: dict) -> None:
     with left:
         gallery(settings, view, key="review.gallery")
     with right:
-        selection_actions(settings, current, [i for i in selection() if i in known], key="review.actions")
+        selection_actions(settings, current, [i for i in selection("review.gallery") if i in known],
+                          key="review.actions", page="Review", total=len(view))
 
 
 review_panel(filters)

@@ -60,7 +60,8 @@ def flagged_panel() -> None:
         gallery(settings, rows, key="quality.gallery", caption=lambda r: f"{r['label']} · {r['reasons']}")
     with right:
         known = set(rows["image_id"])
-        selection_actions(settings, current, [i for i in selection() if i in known], key="quality.actions")
+        selection_actions(settings, current, [i for i in selection("quality.gallery") if i in known],
+                          key="quality.actions", page="Quality (flagged)", total=len(rows))
 
 
 flagged_panel()
@@ -105,7 +106,8 @@ def duplicates_panel() -> None:
                 caption=lambda r: f"{r[label]} · {int(r['distance'])} bits")
     with right:
         known = set(rows["image_id"])
-        selection_actions(settings, current, [i for i in selection() if i in known], key="quality.dup_actions")
+        selection_actions(settings, current, [i for i in selection("quality.dup_gallery") if i in known],
+                          key="quality.dup_actions", page="Quality (duplicates)", total=len(rows))
 
 
 duplicates_panel()

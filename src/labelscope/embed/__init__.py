@@ -12,7 +12,8 @@ from .base import EmbedContext, EmbedderSpec, Embedding
 from .compute import best_embedding, combine, compute_embeddings, embedding_files, load_embeddings
 from .projection import METHODS, cached_projection, project
 from .registry import EMBEDDERS, availability, available_embedders, get_spec
+from .shared import SharedResult, embed_with_faces
 
 __all__ = ["EMBEDDERS", "METHODS", "EmbedContext", "EmbedderSpec", "Embedding", "availability",
            "available_embedders", "best_embedding", "cached_projection", "combine", "compute_embeddings", "embedding_files",
-           "get_spec", "load_embeddings", "project"]
+           "embed_with_faces", "get_spec", "load_embeddings", "project", "SharedResult"]

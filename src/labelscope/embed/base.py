@@ -97,6 +97,7 @@ class EmbedContext:
     batch_size: int = 32
     threads: int = 2
     progress: Progress | None = None
+    device: str = "cpu"
 
 
 # compute(ctx) -> (vectors float32 [n, d] for ctx.image_ids, ok bool [n], extra meta)
@@ -130,6 +131,13 @@ class EmbedderSpec:
     token : callable, optional
         ``token(workspace) -> str``: what the vectors depend on besides the image files (the
         scan tables, the face boxes, a training run); a new token recomputes every row.
+    encode : callable, optional
+        ``encode(images: list[Decoded], ctx) -> float32 [n, dim]``: the vectors of images
+        decoded once by the caller (``labelscope.embed.images``), so the face detector and
+        several embedders share one decode per image. None for embedders that read the scan
+        or a training run.
+    uses_faces : bool
+        True when ``encode`` uses the face box / landmarks of each ``Decoded``.
     """
 
     name: str
@@ -142,6 +150,8 @@ class EmbedderSpec:
     incremental: bool = True
     source: str = "images"
     token: Callable[[Any], str] | None = None
+    encode: Callable[..., np.ndarray] | None = None
+    uses_faces: bool = False
 
     def is_available(self, workspace: Any = None) -> tuple[bool, str]:
         try:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -62,9 +63,88 @@ def load_embeddings(workspace: Any, name: str) -> Embedding | None:
     return None if got is None else got[0]
 
 
+@dataclass
+class EmbedPlan:
+    """What one embedder must do for a dataset: rows to reuse from the cache, rows to embed."""
+
+    name: str
+    spec: Any
+    ids: list[str]
+    paths: list[Path]
+    fps: np.ndarray
+    token: str
+    reuse: dict[str, np.ndarray]
+    settled: set[str]
+    todo: list[int]
+    cached: Embedding | None = None  # the cache as it is, when it is entirely current
+
+    @property
+    def todo_ids(self) -> list[str]:
+        return [self.ids[k] for k in self.todo]
+
+
+def plan_embedding(manifest: Any, ws: Workspace, name: str, *, force: bool = False,
+                   token: str | None = None) -> EmbedPlan:
+    """Compare the cache of embedder ``name`` with the files (size, mtime) and its token.
+
+    ``token``: what the source token will be once the caller has run (the shared pass knows the
+    face detector's settings before it writes the face table); default the token as it is now.
+    """
+    spec = get_spec(name)
+    ids = [str(i) for i in manifest.df["image_id"]]
+    paths = manifest.paths()
+    fps = file_fingerprints(paths)
+    token = source_token(spec, ws) if token is None else token
+    cached = None if force else read_embedding(embedding_path(ws, name))
+    here = {i: tuple(int(v) for v in fps[k]) for k, i in enumerate(ids)}
+    reuse: dict[str, np.ndarray] = {}
+    settled: set[str] = set()  # unreadable last time and unchanged since: not retried
+    if cached is not None:
+        old, old_fps = cached
+        if old.meta.get("version") == spec.version and old.meta.get("token", "") == token:
+            for j, iid in enumerate(old.image_ids):
+                fp = here.get(iid)
+                if fp is not None and min(fp) >= 0 and fp == tuple(int(v) for v in old_fps[j]):
+                    reuse[iid] = old.vectors[j]
+            old_missing = old.meta.get("missing_fp", {})
+            settled = {i for i in old.missing if i in here and tuple(old_missing.get(i, ())) == here[i]}
+            if len(reuse) == len(old) and len(reuse) + len(settled) == len(ids):
+                old.meta.update(embedded=0, reused=len(old))  # this call's work: none
+                return EmbedPlan(name, spec, ids, paths, fps, token, reuse, settled, [], cached=old)
+            if not spec.incremental:  # fitted on the whole dataset: all or nothing
+                reuse, settled = {}, set()
+    todo = [k for k, i in enumerate(ids) if i not in reuse and i not in settled]
+    return EmbedPlan(name, spec, ids, paths, fps, token, reuse, settled, todo)
+
+
+def finish_embedding(plan: EmbedPlan, ws: Workspace, new: dict[str, np.ndarray],
+                     extra: dict[str, Any] | None = None) -> Embedding | None:
+    """Merge the new rows with the reused ones, save and return; None when the widths differ."""
+    if plan.cached is not None:
+        return plan.cached
+    dims = {v.shape[0] for v in (*plan.reuse.values(), *new.values())}
+    if len(dims) > 1:  # cannot mix (e.g. a model with another width): the caller starts over
+        return None
+    ids, reuse = plan.ids, plan.reuse
+    here = {i: tuple(int(v) for v in plan.fps[k]) for k, i in enumerate(ids)}
+    keep = [k for k, i in enumerate(ids) if i in reuse or i in new]
+    kept_ids = [ids[k] for k in keep]
+    dim = dims.pop() if dims else max(plan.spec.dim, 1)
+    mat = np.stack([reuse.get(i, new.get(i)) for i in kept_ids]) if keep else np.zeros((0, dim), np.float32)
+    missing = [i for i in ids if i not in reuse and i not in new]
+    spec = plan.spec
+    meta = {"name": plan.name, "title": spec.title, "version": spec.version, "licence": spec.licence,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "token": plan.token,
+            "missing": missing, "missing_fp": {i: list(here[i]) for i in missing},
+            "embedded": len(new), "reused": len(reuse), **(extra or {})}
+    emb = Embedding(plan.name, kept_ids, mat, meta)
+    save_embedding(emb, embedding_path(ws, plan.name), plan.fps[keep] if keep else None)
+    return emb
+
+
 def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet", *, manifest: Any = None,
                        progress: Progress | None = None, force: bool = False, batch_size: int = 32,
-                       threads: int | None = None) -> Embedding:
+                       threads: int | None = None, device: str = "cpu") -> Embedding:
     """Embed every image of a dataset with one embedder; cached in ``<workspace>/embeddings/<name>.npz``.
 
     Parameters
@@ -84,7 +164,11 @@ def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet"
     batch_size : int, default 32
         Images per forward pass for the neural embedders.
     threads : int, optional
-        CPU threads for torch (default: every core this process may use).
+        CPU threads for the embedder's runtime (torch, onnxruntime, OpenCV; default: every
+        core this process may use).
+    device : str, default "cpu"
+        "cuda" (or "cuda:N") runs torch embedders on the GPU in mixed precision with pinned
+        memory, and onnxruntime on its CUDA provider where installed.
 
     Returns
     -------
@@ -107,57 +191,25 @@ def compute_embeddings(dataset: Any, workspace: Any = None, name: str = "effnet"
         raise RuntimeError(f"embedder {name!r} is not available: {reason}")
     if spec.source == "scan":
         _ensure_scan(manifest, ws)
-    ids = [str(i) for i in manifest.df["image_id"]]
-    paths = manifest.paths()
-    fps = file_fingerprints(paths)
-    token = source_token(spec, ws)
-    path = embedding_path(ws, name)
-
-    cached = None if force else read_embedding(path)
-    here = {i: tuple(int(v) for v in fps[k]) for k, i in enumerate(ids)}
-    reuse: dict[str, np.ndarray] = {}
-    settled: set[str] = set()  # unreadable last time and unchanged since: not retried
-    if cached is not None:
-        old, old_fps = cached
-        if old.meta.get("version") == spec.version and old.meta.get("token", "") == token:
-            for j, iid in enumerate(old.image_ids):
-                fp = here.get(iid)
-                if fp is not None and min(fp) >= 0 and fp == tuple(int(v) for v in old_fps[j]):
-                    reuse[iid] = old.vectors[j]
-            old_missing = old.meta.get("missing_fp", {})
-            settled = {i for i in old.missing if i in here and tuple(old_missing.get(i, ())) == here[i]}
-            if len(reuse) == len(old) and len(reuse) + len(settled) == len(ids):
-                old.meta.update(embedded=0, reused=len(old))  # this call's work: none
-                return old
-            if not spec.incremental:  # fitted on the whole dataset: all or nothing
-                reuse, settled = {}, set()
-
-    todo = [k for k, i in enumerate(ids) if i not in reuse and i not in settled]
-    ctx = EmbedContext(image_ids=[ids[k] for k in todo], paths=[paths[k] for k in todo], workspace=ws,
+    plan = plan_embedding(manifest, ws, name, force=force)
+    if plan.cached is not None:
+        if progress:
+            progress(0, 0)
+        return plan.cached
+    ctx = EmbedContext(image_ids=plan.todo_ids, paths=[plan.paths[k] for k in plan.todo], workspace=ws,
                        manifest=manifest, batch_size=batch_size, threads=threads or usable_cores(),
-                       progress=progress)
+                       progress=progress, device=device)
     extra: dict[str, Any] = {}
     new: dict[str, np.ndarray] = {}
-    if todo:
+    if plan.todo:
         vecs, ok, extra = spec.compute(ctx)
         new = {ctx.image_ids[k]: vecs[k] for k in np.flatnonzero(ok)}
     elif progress:
         progress(0, 0)
-    dims = {v.shape[0] for v in (*reuse.values(), *new.values())}
-    if len(dims) > 1:  # cannot mix (e.g. a model with another width): start over
+    emb = finish_embedding(plan, ws, new, extra)
+    if emb is None:  # cannot mix widths (e.g. a model with another width): start over
         return compute_embeddings(manifest, ws, name, progress=progress, force=True, batch_size=batch_size,
-                                  threads=threads)
-    keep = [k for k, i in enumerate(ids) if i in reuse or i in new]
-    kept_ids = [ids[k] for k in keep]
-    dim = dims.pop() if dims else max(spec.dim, 1)
-    mat = np.stack([reuse.get(i, new.get(i)) for i in kept_ids]) if keep else np.zeros((0, dim), np.float32)
-    missing = [i for i in ids if i not in reuse and i not in new]
-    meta = {"name": name, "title": spec.title, "version": spec.version, "licence": spec.licence,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "token": token,
-            "missing": missing, "missing_fp": {i: list(here[i]) for i in missing},
-            "embedded": len(new), "reused": len(reuse), **extra}
-    emb = Embedding(name, kept_ids, mat, meta)
-    save_embedding(emb, path, fps[keep] if keep else None)
+                                  threads=threads, device=device)
     return emb
 
 

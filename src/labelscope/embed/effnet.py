@@ -56,11 +56,34 @@ def preprocess(rgb: np.ndarray) -> np.ndarray:
     return ((x - MEAN) / STD).transpose(2, 0, 1)
 
 
-def compute(ctx: EmbedContext) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def forward(xs: list[np.ndarray], ctx: EmbedContext) -> np.ndarray:
+    """[n, 3, 224, 224] preprocessed images -> pooled features [n, 1280] on ``ctx.device``.
+
+    On CUDA: the batch goes through pinned memory, and the forward pass runs in float16
+    autocast (mixed precision); on the CPU in float32 with ``ctx.threads`` torch threads.
+    """
     import torch
 
     set_torch_threads(ctx.threads)
-    model = load_model()
+    dev = torch.device(ctx.device)
+    model = load_model().to(dev)
+    x = torch.from_numpy(np.stack(xs))
+    with torch.inference_mode():
+        if dev.type == "cuda":
+            x = x.pin_memory().to(dev, non_blocking=True)
+            with torch.autocast("cuda", dtype=torch.float16):
+                feats = model.extract_features(x)
+        else:
+            feats = model.extract_features(x)
+        return feats.float().mean(dim=(2, 3)).cpu().numpy()
+
+
+def encode(images: list, ctx: EmbedContext) -> np.ndarray:
+    """Vectors of images decoded once by the caller (``labelscope.embed.images.Decoded``)."""
+    return forward([preprocess(d.rgb) for d in images], ctx)
+
+
+def compute(ctx: EmbedContext) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     n = len(ctx.paths)
     out = np.zeros((n, 1280), dtype=np.float32)
     ok = np.zeros(n, dtype=bool)
@@ -73,9 +96,7 @@ def compute(ctx: EmbedContext) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
                 xs.append(preprocess(rgb))
                 idx.append(k)
         if xs:
-            with torch.no_grad():
-                feats = model.extract_features(torch.from_numpy(np.stack(xs)))
-                out[idx] = feats.mean(dim=(2, 3)).numpy()
+            out[idx] = forward(xs, ctx)
             ok[idx] = True
         done += len(rows)
         if ctx.progress:

@@ -82,6 +82,19 @@ def describe(rgb: np.ndarray, rect: Any) -> np.ndarray:
     return np.asarray(net.compute_face_descriptor(rgb, shape, 0), dtype=np.float32)
 
 
+def encode(images: list, ctx: EmbedContext) -> np.ndarray:
+    """Descriptors of images decoded once by the caller, in the face box each carries (HOG, else whole)."""
+    from ..faces.stage import FaceBox
+
+    out = np.zeros((len(images), DIM), dtype=np.float32)
+    for k, d in enumerate(images):
+        rgb = np.ascontiguousarray(d.rgb)
+        b = d.box_here()
+        rect, _ = face_rect(rgb, None if b is None else FaceBox(*b, float(rgb.shape[1]), float(rgb.shape[0])))
+        out[k] = describe(rgb, rect)
+    return out
+
+
 def compute(ctx: EmbedContext, *, detect: bool = True) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     boxes = face_boxes(ctx.workspace) if ctx.workspace is not None else {}
     n = len(ctx.paths)

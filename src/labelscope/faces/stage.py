@@ -108,15 +108,27 @@ def _all_rows(image_id: str, faces: list[Face]) -> list[dict[str, Any]]:
 def detect_batch(detector: FaceDetector, root: Path, ids: list[str], *,
                  max_side: int = MAX_SIDE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Detect faces in ``ids`` (relative to ``root``): best rows and all-box rows, original pixels."""
-    prepared, meta, best, every = [], [], [], []
+    decoded: list[tuple[str, Any]] = []
+    errors = []
     for image_id in ids:
         try:
-            rgb, size, s0 = read_image(root / image_id, max_side=max_side)
+            decoded.append((image_id, read_image(root / image_id, max_side=max_side)))
         except Exception as e:  # unreadable: recorded, never fatal
-            best.append(_best_row(image_id, [], None, f"{type(e).__name__}: {e}"))
-            continue
-        p = prepare(rgb, max_side=max_side)
-        prepared.append(p)
+            errors.append(_best_row(image_id, [], None, f"{type(e).__name__}: {e}"))
+    best, every = detect_decoded(detector, decoded, max_side=max_side)
+    return errors + best, every
+
+
+def detect_decoded(detector: FaceDetector, decoded: list[tuple[str, Any]], *,
+                   max_side: int = MAX_SIDE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Detect faces in images already decoded: ``(image_id, (rgb, (width, height), scale))`` each.
+
+    ``scale`` is decoded pixels per original pixel (as ``read_image`` returns it); boxes come
+    back in original pixels. Lets the face detector share one decode with the embedders.
+    """
+    prepared, meta, best, every = [], [], [], []
+    for image_id, (rgb, size, s0) in decoded:
+        prepared.append(prepare(rgb, max_side=max_side))
         meta.append((image_id, size, s0))
     found = detector.detect([p.array for p in prepared]) if prepared else []
     for p, (image_id, size, s0), faces in zip(prepared, meta, found):
@@ -125,6 +137,11 @@ def detect_batch(detector: FaceDetector, root: Path, ids: list[str], *,
         best.append(_best_row(image_id, mapped, size, ""))
         every.extend(_all_rows(image_id, mapped))
     return best, every
+
+
+def unreadable_row(image_id: str, error: str) -> dict[str, Any]:
+    """The faces row of an image that could not be decoded."""
+    return _best_row(image_id, [], None, error)
 
 
 class FaceBox(NamedTuple):
@@ -212,6 +229,41 @@ def _stat(root: Path, ids: list[str]) -> dict[str, tuple[int, int]]:
     return keys
 
 
+@dataclass
+class FacesPlan:
+    """The face cache against the files: what is current, what must be detected."""
+
+    ids: list[str]
+    keys: dict[str, tuple[int, int]]
+    old_best: pd.DataFrame
+    old_all: pd.DataFrame
+    todo: list[str]
+    token: str
+
+    def save(self, ws: Workspace, best_rows: list[dict[str, Any]], all_rows: list[dict[str, Any]]) -> pd.DataFrame:
+        """Stamp the new rows with their cache key, merge with the cache and write both tables."""
+        for row in best_rows:
+            row["file_size"], row["mtime_ns"] = self.keys[row["image_id"]]
+            row["detector"] = self.token
+        return _save(ws, self.ids, self.old_best, self.old_all, best_rows, all_rows)
+
+
+def plan_faces(manifest: Manifest, ws: Workspace, token: str, *, force: bool = False) -> FacesPlan:
+    """Which images need detection: new, changed (size, mtime) or detected with other settings."""
+    ids = manifest.df["image_id"].astype(str).tolist()
+    keys = _stat(manifest.root, ids)
+    old_best, old_all = _read_cache(ws)
+    fresh = set()
+    if not force and len(old_best):
+        k = old_best.set_index("image_id")[["file_size", "mtime_ns", "detector"]]
+        for i in ids:
+            if i in k.index:
+                row = k.loc[i]
+                if (int(row["file_size"]), int(row["mtime_ns"])) == keys[i] and row["detector"] == token:
+                    fresh.add(i)
+    return FacesPlan(ids, keys, old_best, old_all, [i for i in ids if i not in fresh], token)
+
+
 def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[str] | Workspace | None = None, *,
                  backend: str = DEFAULT_BACKEND, manifest: Manifest | None = None, progress: ProgressFn | None = None,
                  force: bool = False, max_side: int = MAX_SIDE, detector: FaceDetector | None = None,
@@ -258,18 +310,8 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
           else Workspace(workspace if workspace is not None else default_workspace(dataset))).ensure()
     name = detector.name if detector is not None else backend
     token = detector_token(name, max_side=max_side)
-    ids = manifest.df["image_id"].astype(str).tolist()
-    keys = _stat(manifest.root, ids)
-    old_best, old_all = _read_cache(ws)
-    fresh = set()
-    if not force and len(old_best):
-        k = old_best.set_index("image_id")[["file_size", "mtime_ns", "detector"]]
-        for i in ids:
-            if i in k.index:
-                row = k.loc[i]
-                if (int(row["file_size"]), int(row["mtime_ns"])) == keys[i] and row["detector"] == token:
-                    fresh.add(i)
-    todo = [i for i in ids if i not in fresh]
+    plan = plan_faces(manifest, ws, token, force=force)
+    ids, keys, old_best, old_all, todo = plan.ids, plan.keys, plan.old_best, plan.old_all, plan.todo
     total, done = len(ids), len(ids) - len(todo)
     if progress:
         progress(done, total)
@@ -295,14 +337,22 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
                 last_save = time.perf_counter()
     detect_s = time.perf_counter() - t_detect
     best = _save(ws, ids, old_best, old_all, best_rows, all_rows)
+    return faces_summary(plan, best, ws, manifest, seconds=time.perf_counter() - t0, detect_s=detect_s,
+                         max_side=max_side)
+
+
+def faces_summary(plan: FacesPlan, best: pd.DataFrame, ws: Workspace, manifest: Manifest, *, seconds: float,
+                  detect_s: float, max_side: int = MAX_SIDE) -> FacesSummary:
+    """The summary of one detection run (also written to ``faces.json``)."""
     err = best["error"].fillna("") != ""
+    todo, total = plan.todo, len(plan.ids)
     summary = FacesSummary(
         total=total, detected=len(todo), cached=total - len(todo),
         with_face=int((best["n_faces"] > 0).sum()), no_face=int(((best["n_faces"] == 0) & ~err).sum()),
         multi_face=int((best["n_faces"] > 1).sum()), unreadable=int(err.sum()),
-        seconds=round(time.perf_counter() - t0, 3),
+        seconds=round(seconds, 3),
         images_per_s=round(len(todo) / detect_s, 2) if todo and detect_s > 0 else 0.0,
-        detector=token, workspace=str(ws.root))
+        detector=plan.token, workspace=str(ws.root))
     write_json({"summary": summary.to_dict(), "dataset": str(manifest.source), "max_side": max_side,
                 "pad_fraction": PAD_FRACTION}, ws.root / "faces.json")
     return summary

@@ -31,7 +31,7 @@ LOSS_MARGIN = 0.005  # a later candidate must beat the preferred set's log-loss 
 # bench/suspects.py); an attribute not listed, or none of its own given: every pretrained one.
 PREFERRED = {"label": ("effnet", "face"), "mask": ("effnet", "face"), "gender": ("face", "effnet"),
              "age_group": ("face", "effnet"), "outlier": ("effnet",)}
-PRETRAINED = ("effnet", "face", "colour", "pixels")
+PRETRAINED = ("nsfw", "agegender", "sface", "effnet", "face", "colour", "pixels")
 
 
 @dataclass

