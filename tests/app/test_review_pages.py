@@ -216,3 +216,10 @@ def test_export_page_writes_the_tree_and_lists_inconsistent_persons(monkeypatch,
     src = mask_dataset / "images" / "000002_male_Asian_45"
     dst = tmp_path / "tree" / "images" / "000002_male_Asian_45"
     assert (dst / "normal.jpg").read_bytes() == (src / "incorrect_mask.jpg").read_bytes()
+
+
+def test_galleries_show_a_person_per_row(mask_dataset, folder_dataset):
+    from labelscope.ui.gallery import grid_shape
+
+    assert grid_shape(load_dataset(mask_dataset).df) == (7, 28)  # 7 photos per person, 7 per row
+    assert grid_shape(load_dataset(folder_dataset).df) == (6, 24)

@@ -81,8 +81,18 @@ def thumbnail(settings: Settings, image_id: str, thumb: bytes | None) -> None:
         st.container(height=96, border=True).caption(f"no thumbnail · {md_escape(PurePosixPath(image_id).name)}")
 
 
-def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int = 24, columns: int = 6,
-            caption: Callable[[pd.Series], str] = default_caption, selectable: bool = True) -> list[str]:
+def grid_shape(df: pd.DataFrame) -> tuple[int, int]:
+    """(columns, page size): one row per group when most groups hold 7 images (a person's 7 photos),
+    else 6 columns of 4 rows."""
+    groups = df["group_id"].astype(str) if "group_id" in df.columns else pd.Series("", index=df.index)
+    sizes = groups[groups != ""].value_counts()
+    if len(sizes) and (sizes == 7).mean() >= 0.5:
+        return 7, 28
+    return 6, 24
+
+
+def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int | None = None,
+            columns: int | None = None, caption: Callable[[pd.Series], str] = default_caption, selectable: bool = True) -> list[str]:
     """Draw one page of ``df`` (rows with ``image_id`` and ``label``) as a thumbnail grid.
 
     Parameters
@@ -93,8 +103,8 @@ def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int = 
         The rows to show, in display order (e.g. a filtered ``current_labels`` table).
     key : str
         Widget-key prefix; the page number lives in ``f"{key}.page"``.
-    page_size, columns : int
-        Thumbnails per page and per row.
+    page_size, columns : int, optional
+        Thumbnails per page and per row (default ``grid_shape(df)``: 7 per row for 7-photo persons).
     caption : callable
         Row -> caption text (shown literally, never as HTML).
     selectable : bool
@@ -106,6 +116,8 @@ def gallery(settings: Settings, df: pd.DataFrame, *, key: str, page_size: int = 
         The image ids on the page shown.
     """
     ids = df["image_id"].tolist()
+    auto_cols, auto_size = grid_shape(df)
+    columns, page_size = columns or auto_cols, page_size or auto_size
     page_key = f"{key}.page"
     start, stop, pages = page_bounds(len(ids), st.session_state.get(page_key, 1), page_size)
     st.session_state[page_key] = start // page_size + 1
