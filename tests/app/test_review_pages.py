@@ -223,3 +223,14 @@ def test_galleries_show_a_person_per_row(mask_dataset, folder_dataset):
 
     assert grid_shape(load_dataset(mask_dataset).df) == (7, 28)  # 7 photos per person, 7 per row
     assert grid_shape(load_dataset(folder_dataset).df) == (6, 24)
+
+
+def test_person_page_opens_a_photo_at_full_resolution(monkeypatch, mask_dataset):
+    m = load_dataset(mask_dataset)
+    target = m.df[m.df["group_id"] == "000001"]["image_id"].iloc[3]
+    at = page(PERSON, monkeypatch, mask_dataset)
+    ok(at.run())
+    at.button(key=f"person.view.{target}").click()
+    ok(at.run())
+    text = " ".join(md.value.replace("\\", "") for md in at.markdown)
+    assert f"**{target}**" in text and "48 × 64 px" in text
