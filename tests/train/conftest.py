@@ -69,3 +69,16 @@ def tiny_run(tiny_mask, tmp_path_factory):
                       batch_size=16, workers=0, progress=False, workspace=str(base / "ws"))
     result = train(cfg, log=logs.append)
     return result, base / "ws", logs
+
+
+@pytest.fixture(scope="session")
+def tiny_effnet_run(tiny_mask, tmp_path_factory):
+    """EfficientNet-Lite0 from its wheel at 32 px: 3 frozen-phase epochs, then 1 whole-network epoch."""
+    from labelscope.train.run import TrainConfig, train
+
+    root, labels, _ = tiny_mask
+    base = tmp_path_factory.mktemp("effnet")
+    logs: list[str] = []
+    cfg = TrainConfig(str(labels), str(root), str(base / "run"), model="effnet", img_size=32, head_epochs=3, epochs=1,
+                      folds=2, batch_size=16, workers=0, progress=False, loss="weighted")
+    return train(cfg, log=logs.append), logs

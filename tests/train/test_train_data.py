@@ -127,7 +127,7 @@ def test_face_crop_centres_the_box_also_on_reduced_decodes(tmp_path, loader):
     _marked_image(tmp_path / "x.jpg", box)
     load = reduced_loader(64) if loader == "reduced" else (lambda p: Image.open(p).convert("RGB"))
     img = load(tmp_path / "x.jpg")
-    crop = np.asarray(crop_image(img, "faces", box, margin=0.4))
+    crop = np.asarray(crop_image(img, "face-boxes", box, margin=0.4))
     assert abs(crop.shape[0] - crop.shape[1]) <= 1
     h, w = crop.shape[:2]
     assert crop[h // 2 - h // 10, w // 2, 0] > 200  # the face is in the crop, near its centre
@@ -135,9 +135,27 @@ def test_face_crop_centres_the_box_also_on_reduced_decodes(tmp_path, loader):
         assert img.size[0] < 400 and min(img.size) >= 64
 
 
+def test_one_relative_crop_box_for_every_image_grown_to_a_square(tmp_path):
+    box = (40, 300, 140, 400)
+    _marked_image(tmp_path / "x.jpg", box)
+    rel = (40 / 400, 300 / 600, 140 / 400, 420 / 600)          # a 100 x 120 px box, relative to the image
+    for img in (Image.open(tmp_path / "x.jpg").convert("RGB"), reduced_loader(64)(tmp_path / "x.jpg")):
+        crop = np.asarray(crop_image(img, "faces", rel))
+        h, w = crop.shape[:2]
+        assert abs(h - w) <= 1 and abs(h / img.size[1] - 120 / 600) < 0.02   # the box's longer side, square
+        assert crop[h // 2 - h // 10, w // 2, 0] > 200
+
+
+def test_crop_faces_without_its_crop_box_is_refused(tiny_mask):
+    root, labels, _ = tiny_mask
+    with pytest.raises(ValueError, match="crop_box"):
+        LabelsDataset(labels, root, crop="faces")
+
+
 def test_faces_without_a_box_and_center_take_the_centred_square(tmp_path):
     img = Image.new("RGB", (400, 600))
-    assert crop_image(img, "faces", None).size == (400, 400) == crop_image(img, "center").size
+    assert crop_image(img, "face-boxes", None).size == (400, 400) == crop_image(img, "center").size
+    assert crop_image(img, "faces", None).size == (400, 400)
     assert crop_image(img, "none").size == (400, 600)
     assert face_crop_box((390, 590, 400, 600), 400, 600)[2:] == (400, 600)  # clipped inside the image
 

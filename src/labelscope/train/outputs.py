@@ -83,6 +83,16 @@ def read_folds(path: str | os.PathLike[str], image_ids: Sequence[str]) -> np.nda
     return df["fold"].to_numpy(int)
 
 
+def folds_by_id(path: str | os.PathLike[str], image_ids: Sequence[str]) -> np.ndarray:
+    """Each image's fold from another run's ``folds.csv`` (it may list more images); names a missing one."""
+    df = pd.read_csv(path, dtype={"image_id": str, "person": str}, keep_default_na=False)
+    by_id = dict(zip(df["image_id"], df["fold"].astype(int)))
+    missing = [i for i in image_ids if i not in by_id]
+    if missing:
+        raise ValueError(f"{path}: has no fold for {len(missing)} image(s) of the labels file, e.g. {missing[0]}")
+    return np.asarray([by_id[i] for i in image_ids], int)
+
+
 def write_metrics(path: str | os.PathLike[str], metrics: dict[str, Any]) -> Path:
     return write_json(metrics, path)
 

@@ -41,8 +41,8 @@ def build_transforms(img_size: int, *, train: bool, crop: str = "none", rotation
         ``center`` and ``faces`` first take the centred square (``LabelsDataset`` does the
         face crop itself, since it knows each image's box; this step is then a no-op).
     """
-    if crop not in ("none", "center", "faces"):
-        raise ValueError(f"crop must be none, center or faces, not {crop!r}")
+    if crop not in ("none", "center", "faces", "face-boxes"):
+        raise ValueError(f"crop must be none, center, faces or face-boxes, not {crop!r}")
     # Geometry and colour run on the PIL image after it is resized down: PIL's rotate and
     # enhance are several times cheaper than the same ops on small tensors. No hue shift (skin tones).
     steps: list[torch.nn.Module] = []
