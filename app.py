@@ -23,15 +23,17 @@ if manifest.errors:
 summary = summarize(manifest)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Images", f"{summary.images:,}")
-c2.metric("People" if manifest.layout == "mask" else "Groups", f"{summary.groups:,}")
+if manifest.has_groups:  # a layout without groups shows no "Groups 0"
+    c2.metric("People" if manifest.person_fields else "Groups", f"{summary.groups:,}")
 c3.metric("Classes", summary.classes)
 c4.metric("Validation warnings", summary.warnings)
 
 st.subheader("Where the dataset is sick")
 suspects = queue_suspects(settings)
 if suspects is None:
+    people = "inconsistent people, " if manifest.person_fields else ""
     st.info("No suspects ranked yet: **Find suspects now** (or `labelscope suspects DATASET`) ranks likely "
-            "label errors, inconsistent people, duplicates and bad images, in the background.")
+            f"label errors, {people}duplicates and bad images, in the background.")
     jobs_ui.find_suspects(settings, key="overview")
 else:
     jobs_ui.job_block(settings, "suspects", title="Re-ranking the suspects", ended=False)

@@ -81,7 +81,8 @@ def outliers_panel() -> None:
                 caption=lambda r: f"{r['label']} · {r['distance']:.2f} → {r['nearest_group']}")
     with right:
         known = set(rows["image_id"])
-        selection_actions(settings, current, [i for i in selection() if i in known], key="colours.actions")
+        selection_actions(settings, current, [i for i in selection("colours.gallery") if i in known],
+                          key="colours.actions", page="Colours", total=len(rows))
 
 
 outliers_panel()

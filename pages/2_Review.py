@@ -22,8 +22,8 @@ if is_mask:
     attributes["age_group"] = f4.multiselect("Age group", ["<30", "30-59", ">=60"], key="review.filter.age_group")
 g1, g2, g3 = st.columns(3)
 state = g1.selectbox("Review state", REVIEW_STATES, key="review.filter.state")
-group = g2.text_input("Person id" if is_mask else "Group", key="review.filter.person",
-                      placeholder="all" if original.has_groups else "this dataset has no groups")
+group = (g2.text_input("Person id" if original.person_fields else "Group", key="review.filter.person",
+                       placeholder="all") if original.has_groups else "")  # no group filter without groups
 search = g3.text_input("Image id contains", key="review.filter.search")
 filters = dict(classes=classes, attributes=attributes, state=state, group=group.strip() or None,
                search=search.strip())
@@ -38,7 +38,8 @@ def review_panel(filters: dict) -> None:
     with left:
         gallery(settings, view, key="review.gallery")
     with right:
-        selection_actions(settings, current, [i for i in selection() if i in known], key="review.actions")
+        selection_actions(settings, current, [i for i in selection("review.gallery") if i in known],
+                          key="review.actions", page="Review", total=len(view))
 
 
 review_panel(filters)

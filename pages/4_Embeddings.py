@@ -8,7 +8,7 @@ from labelscope.ui import cache, frame
 from labelscope.ui import jobs as jobs_ui
 from labelscope.ui import embeddings as ui_emb
 from labelscope.ui.actions import selection_actions
-from labelscope.ui.gallery import gallery, selection
+from labelscope.ui.gallery import gallery, selection, set_selection
 
 settings = frame("Embeddings", icon=":material/scatter_plot:")
 st.title("Embeddings")
@@ -76,17 +76,21 @@ st.plotly_chart(fig, key=ui_emb.CHART_KEY, on_select=ui_emb.store_selection, sel
 @st.fragment
 def selection_panel() -> None:
     labels = cache.current_labels(settings)
-    view = selection_rows(labels.df, selection())
-    chosen = view["image_id"].tolist()
-    if not chosen:  # selection_actions says "N selected" otherwise
-        st.markdown("**0 selected**")
-        st.caption("Select points on the map (box or lasso) to see their thumbnails here.")
+    view = selection_rows(labels.df, st.session_state.get(ui_emb.MAP_KEY, []))
+    shown = view["image_id"].tolist()
+    if not shown:
+        st.markdown("**0 images in the map selection**")
+        st.caption("Select points on the map (box or lasso) to see their thumbnails here; then tick the "
+                   "images to act on (or Select all).")
         return
+    ticked = [i for i in selection("emb.gallery") if i in set(shown)]
+    set_selection("emb.gallery", ticked)  # ticks outside the current map selection are dropped
+    st.markdown(f"**{len(shown):,} images in the map selection** · tick the ones to act on")
     left, right = st.columns([3, 1])
     with left:
         gallery(settings, view, key="emb.gallery")
     with right:
-        selection_actions(settings, labels, chosen, key="emb.actions")
+        selection_actions(settings, labels, ticked, key="emb.actions", page="Embeddings", total=len(shown))
 
 
 selection_panel()

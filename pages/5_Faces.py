@@ -111,7 +111,8 @@ def check_panel() -> None:
                                   + (f" · {r['score']:.2f}" if r["score"] == r["score"] else ""))
     with right:
         known = set(rows["image_id"])
-        selection_actions(settings, current, [i for i in selection() if i in known], key="faces.actions")
+        selection_actions(settings, current, [i for i in selection("faces.gallery") if i in known],
+                          key="faces.actions", page="Faces", total=len(rows))
 
 
 check_panel()

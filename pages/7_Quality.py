@@ -60,7 +60,8 @@ def flagged_panel() -> None:
         gallery(settings, rows, key="quality.gallery", caption=lambda r: f"{r['label']} · {r['reasons']}")
     with right:
         known = set(rows["image_id"])
-        selection_actions(settings, current, [i for i in selection() if i in known], key="quality.actions")
+        selection_actions(settings, current, [i for i in selection("quality.gallery") if i in known],
+                          key="quality.actions", page="Quality (flagged)", total=len(rows))
 
 
 flagged_panel()
@@ -76,9 +77,10 @@ def duplicates_panel() -> None:
     fields = ["label"] + [f for f in manifest.attributes if f != "label"]
     label = c1.selectbox("Compare", fields, key="quality.dup_label", format_func=lambda f: f.replace("_", " "))
     distance = c2.slider("Near: pHash bits apart at most", 0, 12, 4, key="quality.dup_distance")
-    same = c3.checkbox("Ignore near copies within one person" if manifest.layout == "mask"
-                       else "Ignore near copies within one group", value=manifest.has_groups,
-                       key="quality.dup_skip_group", help="A person's photos look alike by design.")
+    same = c3.checkbox("Ignore near copies within one person" if manifest.person_fields
+                       else "Ignore near copies within one group", value=True, key="quality.dup_skip_group",
+                       help="A person's photos look alike by design." if manifest.person_fields
+                       else "A group's images look alike by design.") if manifest.has_groups else False
     dups = cache.duplicates(settings, label=label, max_distance=distance, skip_same_group=same)
     groups = dups.groups
     if dups.truncated:
@@ -105,7 +107,8 @@ def duplicates_panel() -> None:
                 caption=lambda r: f"{r[label]} · {int(r['distance'])} bits")
     with right:
         known = set(rows["image_id"])
-        selection_actions(settings, current, [i for i in selection() if i in known], key="quality.dup_actions")
+        selection_actions(settings, current, [i for i in selection("quality.dup_gallery") if i in known],
+                          key="quality.dup_actions", page="Quality (duplicates)", total=len(rows))
 
 
 duplicates_panel()

@@ -10,12 +10,13 @@ settings = frame("Queue", icon=":material/checklist:")
 st.title("Review queue")
 manifest = cache.usable_manifest(settings)
 if suspects(settings) is None:
+    people = "inconsistent people, " if manifest.person_fields else ""
     st.info("No suspects yet. Finding them scans the images and embeds them once (cached), then ranks likely "
-            f"label errors, inconsistent people, duplicates and bad images. From a shell: {queue_path_note(settings)}")
+            f"label errors, {people}duplicates and bad images. From a shell: {queue_path_note(settings)}")
     jobs_ui.find_suspects(settings)
     st.stop()
 jobs_ui.queue_watch(settings)
 st.caption("Keys: **A** accept · **K** keep · **L** relabel · **X** exclude · **S** skip · **B** back · "
            "**U** undo my last decision · duplicates: **O** exclude the other, **M** relabel to match · "
-           "🔍 opens an image at full resolution")
+           "**View** opens an image at full resolution")
 queue_panel(settings)

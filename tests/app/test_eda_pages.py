@@ -103,13 +103,13 @@ def test_quality_page_lists_unreadable_and_duplicates(monkeypatch, scanned_demo)
     # raising a threshold fills the flagged gallery
     at.slider(key="quality.dark").set_value(255)
     ok(at.run())
-    assert any("images 1-24 of 83" in c.value for c in at.caption)
+    assert any("images 1-28 of 83" in c.value for c in at.caption)  # 7 a row: a person per row
 
 
 def test_quality_page_relabels_a_duplicate(monkeypatch, scanned_demo):
     at = ok(page(QUALITY, monkeypatch, scanned_demo).run())
     copy = table_with(at, "labels_differ")["first_image"].iloc[0]  # the group shown first
-    at.session_state["review.selection"] = [copy]
+    at.session_state["quality.dup_gallery.selection"] = [copy]
     ok(at.run())
     assert at.checkbox(key=f"quality.dup_gallery.pick.{copy}").value is True
     at.selectbox(key="quality.dup_actions.field").set_value("mask")

@@ -128,19 +128,29 @@ def test_tsne_map_is_computed_only_behind_its_button(monkeypatch, embedded):
 
 def test_selection_fills_the_gallery_and_a_relabel_reaches_the_review_store(monkeypatch, embedded):
     at = ok(page(monkeypatch, embedded).run())
-    assert any(m.value == "**0 selected**" for m in at.markdown)
+    assert any(m.value == "**0 images in the map selection**" for m in at.markdown)
     ids = point_ids(chart(at))
     chosen = [i for i in ids if i.endswith("mask1.jpg")][:3]
-    at.session_state["review.selection"] = chosen  # what the chart's on_select callback writes
+    at.session_state["emb.map"] = chosen  # what the chart's on_select callback writes
     ok(at.run())
-    assert any(m.value == "**3 selected**" for m in at.markdown)
+    assert any(m.value.startswith("**3 images in the map selection**") for m in at.markdown)
     assert len(at.get("image")) == 3
-    for i in chosen:
-        assert at.checkbox(key=f"emb.gallery.pick.{i}").value is True
+    for i in chosen:  # shown, never pre-ticked
+        assert at.checkbox(key=f"emb.gallery.pick.{i}").value is False
+    assert any(m.value == "**0 of 3 image(s) selected on the Embeddings page**" for m in at.markdown)
+    assert at.button(key="emb.actions.relabel").disabled
+    at.button(key="emb.gallery.select_all").click()  # explicit
+    ok(at.run())
+    assert any(m.value == "**3 of 3 image(s) selected on the Embeddings page**" for m in at.markdown)
     at.selectbox(key="emb.actions.field").set_value("mask")
     ok(at.run())
     at.selectbox(key="emb.actions.value.mask").set_value("not_wear")
     at.button(key="emb.actions.relabel").click()
+    ok(at.run())
+    assert not open_review_store(embedded / ".labelscope").events().shape[0]  # more than one image: asked first
+    assert any("Really set mask to not_wear on 3 images (selected on the Embeddings page)?" in w.value
+               for w in at.warning)
+    at.button(key="emb.actions.yes").click()
     ok(at.run())
     ev = open_review_store(embedded / ".labelscope").events()
     assert sorted(ev["image_id"]) == sorted(chosen)

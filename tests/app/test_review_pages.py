@@ -35,7 +35,7 @@ def test_review_relabel_of_a_selection_records_the_event(monkeypatch, mask_datas
     m = load_dataset(mask_dataset)
     target = m.df[m.df["group_id"] == "000001"]["image_id"].iloc[0]
     at = page(REVIEW, monkeypatch, mask_dataset, scan=True)
-    at.session_state["review.selection"] = [target]
+    at.session_state["review.gallery.selection"] = [target]
     ok(at.run())
     assert len(at.get("image")) == 21  # every image on the first page has its thumbnail
     assert at.checkbox(key=f"review.gallery.pick.{target}").value is True
@@ -56,14 +56,14 @@ def test_review_relabel_of_a_selection_records_the_event(monkeypatch, mask_datas
         ["ana", target, "gender", "female", "male", "relabel"]]
     assert "1 event(s) on 1 image(s) recorded as ana" in at.success[0].value
     captions = [c.value.replace("\\", "") for c in at.caption]
-    assert "✎ incorrect_mask · incorrect_male_<30" in captions  # the gallery shows the new label
+    assert "✎ 000001/incorrect_mask · incorrect_male_<30" in captions  # the gallery shows the new label
 
 
 def test_review_refuses_a_stale_relabel_and_names_who(monkeypatch, mask_dataset):
     m = load_dataset(mask_dataset)
     target = m.df["image_id"].iloc[0]
     at = page(REVIEW, monkeypatch, mask_dataset)
-    at.session_state["review.selection"] = [target]
+    at.session_state["review.gallery.selection"] = [target]
     ok(at.run())
     at.selectbox(key="review.actions.field").set_value("age")
     ok(at.run())
@@ -86,7 +86,7 @@ def test_checkbox_selection_then_flag_and_undo(monkeypatch, mask_dataset):
     ok(at.run())
     at.checkbox(key=f"review.gallery.pick.{ids[5]}").check()
     ok(at.run())
-    assert at.session_state["review.selection"] == [ids[3], ids[5]]
+    assert at.session_state["review.gallery.selection"] == [ids[3], ids[5]]
     at.button(key="review.actions.flag").click()
     ok(at.run())
     ev = store_of(mask_dataset).events()
@@ -101,7 +101,7 @@ def test_checkbox_selection_then_flag_and_undo(monkeypatch, mask_dataset):
 
 def test_review_without_a_reviewer_records_nothing(monkeypatch, mask_dataset):
     at = page(REVIEW, monkeypatch, mask_dataset, reviewer="")
-    at.session_state["review.selection"] = load_dataset(mask_dataset).df["image_id"].tolist()[:2]
+    at.session_state["review.gallery.selection"] = load_dataset(mask_dataset).df["image_id"].tolist()[:2]
     ok(at.run())
     assert at.button(key="review.actions.flag").disabled and at.button(key="review.actions.relabel").disabled
     assert any("reviewer name" in w.value for w in at.warning)
@@ -181,7 +181,7 @@ def test_one_photo_gender_change_asked_and_applied_to_the_person(monkeypatch, ma
     m = load_dataset(mask_dataset)
     target = m.df[m.df["group_id"] == "000002"]["image_id"].iloc[2]
     at = page(REVIEW, monkeypatch, mask_dataset)
-    at.session_state["review.selection"] = [target]
+    at.session_state["review.gallery.selection"] = [target]
     ok(at.run())
     at.selectbox(key="review.actions.field").set_value("gender")
     ok(at.run())
@@ -190,6 +190,9 @@ def test_one_photo_gender_change_asked_and_applied_to_the_person(monkeypatch, ma
     ok(at.run())
     assert at.button(key="review.actions.relabel").label == "Relabel gender of 7 image(s)"
     at.button(key="review.actions.relabel").click()
+    ok(at.run())
+    assert any("Really set gender to female on 7 images" in w.value for w in at.warning)
+    at.button(key="review.actions.yes").click()
     ok(at.run())
     ev = store_of(mask_dataset).events()
     assert sorted(ev["image_id"]) == sorted(m.df.loc[m.df["group_id"] == "000002", "image_id"])
@@ -213,3 +216,21 @@ def test_export_page_writes_the_tree_and_lists_inconsistent_persons(monkeypatch,
     src = mask_dataset / "images" / "000002_male_Asian_45"
     dst = tmp_path / "tree" / "images" / "000002_male_Asian_45"
     assert (dst / "normal.jpg").read_bytes() == (src / "incorrect_mask.jpg").read_bytes()
+
+
+def test_galleries_show_a_person_per_row(mask_dataset, folder_dataset):
+    from labelscope.ui.gallery import grid_shape
+
+    assert grid_shape(load_dataset(mask_dataset).df) == (7, 28)  # 7 photos per person, 7 per row
+    assert grid_shape(load_dataset(folder_dataset).df) == (6, 24)
+
+
+def test_person_page_opens_a_photo_at_full_resolution(monkeypatch, mask_dataset):
+    m = load_dataset(mask_dataset)
+    target = m.df[m.df["group_id"] == "000001"]["image_id"].iloc[3]
+    at = page(PERSON, monkeypatch, mask_dataset)
+    ok(at.run())
+    at.button(key=f"person.view.{target}").click()
+    ok(at.run())
+    text = " ".join(md.value.replace("\\", "") for md in at.markdown)
+    assert f"**{target}**" in text and "48 × 64 px" in text

@@ -125,20 +125,24 @@ def test_reviewer_journey(server, new_context, shots, prepared, tmp_path):
     goto(alice, "Embeddings")
     drag = alice.locator('[data-testid="stPlotlyChart"] .nsewdrag').first
     drag.wait_for()
-    alice.get_by_text("0 selected").wait_for()
+    alice.get_by_text("0 images in the map selection").wait_for()
     b = drag.bounding_box()
     alice.mouse.move(b["x"] + b["width"] * 0.2, b["y"] + b["height"] * 0.2)
     alice.mouse.down()
     alice.mouse.move(b["x"] + b["width"] * 0.8, b["y"] + b["height"] * 0.8, steps=10)
     alice.mouse.up()
-    selected = alice.get_by_text(re.compile(r"^[1-9][\d,]* selected$"))
+    selected = alice.get_by_text(re.compile(r"^[1-9][\d,]* images in the map selection"))
     selected.wait_for(timeout=15_000)
     n = int(selected.inner_text().split()[0].replace(",", ""))
     alice.locator('[data-testid="stImage"]').first.wait_for()
+    alice.get_by_role("button", name=f"Select all {n:,}").click()  # nothing is ticked until asked
+    alice.get_by_text(f"{n:,} of {n:,} image(s) selected on the Embeddings page").wait_for()
     shots(alice, "embeddings-selection")
     choose(alice, "Field", "mask")
     choose(alice, "New mask", "incorrect")
     alice.get_by_role("button", name=re.compile(rf"Relabel mask of {n}")).click()
+    if n > 1:  # more than one image: asked again with the count
+        alice.get_by_role("button", name=f"Yes, relabel {n:,} images").click()
     ok(alice, "recorded as alice")
     shots(alice, "embeddings-relabelled")
 
@@ -164,7 +168,8 @@ def test_reviewer_journey(server, new_context, shots, prepared, tmp_path):
         expect(caption).not_to_have_text(before, timeout=15_000)
     title = alice.locator("h3").filter(has_text="·").first.inner_text()
     alice.get_by_role("button", name=re.compile(r"^Accept(?!:)")).click()
-    ok(alice, "Accepted")
+    # the card's message goes with its card; the next card names the decision made on it
+    alice.get_by_text(re.compile(r"^Last: #\d+: Accepted")).wait_for(timeout=30_000)
     shots(alice, "queue-accepted")
 
     # Person view: fix one person's gender for all 7 photos

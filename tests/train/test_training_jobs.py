@@ -41,6 +41,10 @@ def test_training_page_starts_watches_lists_and_cancels_a_run(tiny_mask, tmp_pat
     at = ok(AppTest.from_file(APP, default_timeout=60).run())
     at = ok(at.switch_page(PAGE).run())
     assert "No training run" in at.info[0].value
+    assert at.selectbox(key="training.start.model").value == "effnet"  # the command's default backbone
+    assert at.number_input(key="training.start.head_epochs").value == 30
+    at.selectbox(key="training.start.model").set_value("small")
+    ok(at.run())
     at.number_input(key="training.start.img_size").set_value(32)
     at.number_input(key="training.start.epochs").set_value(1)
     at.number_input(key="training.start.folds").set_value(2)
@@ -50,7 +54,8 @@ def test_training_page_starts_watches_lists_and_cancels_a_run(tiny_mask, tmp_pat
     try:
         assert any("Training" in t for t in seen), seen
         state = jobs.read(ws, "train")
-        assert state.argv[:1] == ["train"] and "--model" in state.argv and state.info["run"]
+        assert state.argv[:1] == ["train"] and state.info["run"]
+        assert " ".join(state.argv).endswith("--epochs 1 --head-epochs 0") and "--model small" in " ".join(state.argv)
         while (state := jobs.read(ws, "train")).active:
             ok(at.run())
             seen += [p.proto.text for p in at.get("progress")]

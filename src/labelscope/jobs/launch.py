@@ -5,7 +5,7 @@ is the ordinary ``labelscope`` command, so the app and the CLI do the same work.
 
     from labelscope.jobs import launch
     launch.start_suspects(settings)
-    launch.start_training(settings, model="small", img_size=64, folds=2, epochs=1)
+    launch.start_training(settings, model="small", img_size=64, folds=2, epochs=1, head_epochs=0)
     launch.start_rerank_if_due(settings, review_version=store.version())
 """
 from __future__ import annotations
@@ -56,8 +56,9 @@ def start_embed(settings: Settings, names: Sequence[str]) -> JobState:
     return runner.start(settings.workspace, "embed", argv)
 
 
-def start_training(settings: Settings, *, model: str = "small", img_size: int = 64, folds: int = 2,
-                   epochs: int = 1, name: str | None = None, extra: Sequence[str] = ()) -> JobState:
+def start_training(settings: Settings, *, model: str = "effnet", img_size: int = 128, folds: int = 5,
+                   epochs: int | None = None, head_epochs: int | None = None, name: str | None = None,
+                   extra: Sequence[str] = ()) -> JobState:
     """Export today's labels, then train on them in the background and import the run.
 
     The run goes to ``WS/runs/<name>/`` (its labels in ``labels/``); ``metrics.json`` and the
@@ -75,7 +76,10 @@ def start_training(settings: Settings, *, model: str = "small", img_size: int = 
                              run_dir / "labels")
     argv = ["train", str(exported.files["labels.csv"]), "--dataset", str(settings.dataset), "--out", str(run_dir),
             "--model", model, "--img-size", str(int(img_size)), "--folds", str(int(folds)),
-            "--epochs", str(int(epochs)), "--workspace", str(ws.root), "--name", name, "--no-progress", *extra]
+            "--workspace", str(ws.root), "--name", name, "--no-progress"]
+    argv += [] if epochs is None else ["--epochs", str(int(epochs))]              # None: the command's defaults
+    argv += [] if head_epochs is None else ["--head-epochs", str(int(head_epochs))]
+    argv += list(extra)
     then = [("suspects", suspects_argv(settings))] if ws.suspects.exists() else []
     return runner.start(ws.root, "train", argv, info={"run_dir": str(run_dir), "run": name}, then=then)
 

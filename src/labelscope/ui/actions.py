@@ -88,8 +88,26 @@ def _undo(settings: Settings, key: str) -> None:
     run_action(settings, key, "Undo", lambda store, m, name: store.undo(name))
 
 
-def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[str], *, key: str) -> None:
-    """Buttons acting on ``image_ids`` through the review store.
+DESTRUCTIVE = ("exclude", "relabel")  # asked again, with the count, when they touch more than one image
+
+
+def _ask(key: str, verb: str, ids: list[str], n: int) -> None:
+    st.session_state[f"{key}.pending"] = {"verb": verb, "ids": list(ids), "n": int(n)}
+    st.session_state.pop(f"{key}.message", None)
+
+
+def _cancel(key: str) -> None:
+    st.session_state.pop(f"{key}.pending", None)
+
+
+def _confirmed(key: str, act: Callable[..., None], *args: Any) -> None:
+    st.session_state.pop(f"{key}.pending", None)
+    act(*args)
+
+
+def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[str], *, key: str,
+                      page: str = "this", total: int | None = None) -> None:
+    """Buttons acting on ``image_ids`` (the images ticked in one page's gallery) through the review store.
 
     Parameters
     ----------
@@ -99,20 +117,31 @@ def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[st
         The labels the reviewer is looking at (a ``current_labels`` result): a relabel carries
         them as the values seen, so a change made meanwhile by someone else is refused.
     image_ids : list of str
-        The images to act on (usually ``st.session_state["review.selection"]``).
+        The images to act on: ``labelscope.ui.gallery.selection(gallery_key)`` of this page.
     key : str
         Widget-key prefix (``f"{key}.flag"``, ``f"{key}.relabel"``, ``f"{key}.message"``...).
+    page : str
+        The page's name, so the bar says whose images it touches.
+    total : int, optional
+        How many images the page's gallery shows ("3 of 57 images ticked on the Embeddings page").
+
+    Exclude and relabel on more than one image ask to confirm with the count first.
     """
     ids = list(dict.fromkeys(image_ids))
     name = reviewer()
-    st.markdown(f"**{len(ids):,} selected**")
+    of = f" of {total:,}" if total is not None else ""
+    st.markdown(f"**{len(ids):,}{of} image(s) selected on the {page} page**")
     if not name:
         st.warning("Enter your reviewer name in the sidebar to record decisions.")
     blocked = not name or not ids
     with st.container(horizontal=True):
         for verb, label in STATE_VERBS:
-            st.button(label, key=f"{key}.{verb}", on_click=_state, args=(settings, key, verb, ids),
-                      disabled=blocked)
+            if verb in DESTRUCTIVE and len(ids) > 1:
+                st.button(label, key=f"{key}.{verb}", on_click=_ask, args=(key, verb, ids, len(ids)),
+                          disabled=blocked)
+            else:
+                st.button(label, key=f"{key}.{verb}", on_click=_state, args=(settings, key, verb, ids),
+                          disabled=blocked)
     field = st.selectbox("Field", manifest.fields, key=f"{key}.field")
     rows = manifest.df[manifest.df["image_id"].isin(ids)]
     current = rows[field].iloc[0] if len(rows) and rows[field].nunique() == 1 else None
@@ -120,6 +149,7 @@ def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[st
     whole = with_whole_persons(manifest, ids) if field in manifest.person_fields else ids
     partial = partial_persons(manifest, ids) if field in manifest.person_fields else {}
     n = len(ids)
+    relabel_blocked = blocked
     if partial:
         who = ", ".join(f"{g} ({k} of {t})" for g, (k, t) in list(partial.items())[:3])
         more = f" and {len(partial) - 3} more" if len(partial) > 3 else ""
@@ -129,11 +159,30 @@ def selection_actions(settings: Settings, manifest: Manifest, image_ids: list[st
                                                 else f"only the {len(ids):,} selected photo(s) (leaves them "
                                                      "inconsistent)"))
         n = len(whole) if scope == "person" else len(ids)
-        blocked = blocked or scope is None  # asked, not assumed
+        relabel_blocked = blocked or scope is None  # asked, not assumed
     wide = manifest.df[manifest.df["image_id"].isin(whole)]
     seen = {f: dict(zip(wide["image_id"], wide[f])) for f in manifest.fields}
-    st.button(f"Relabel {field} of {n:,} image(s)", key=f"{key}.relabel", type="primary",
-              on_click=_relabel, args=(settings, key, ids, seen, whole), disabled=blocked, width="stretch")
+    relabel_args = (settings, key, ids, seen, whole)
+    if n > 1:
+        st.button(f"Relabel {field} of {n:,} image(s)", key=f"{key}.relabel", type="primary", on_click=_ask,
+                  args=(key, "relabel", ids, n), disabled=relabel_blocked, width="stretch")
+    else:
+        st.button(f"Relabel {field} of {n:,} image(s)", key=f"{key}.relabel", type="primary",
+                  on_click=_relabel, args=relabel_args, disabled=relabel_blocked, width="stretch")
+    pending = st.session_state.get(f"{key}.pending")
+    if pending and pending["ids"] != ids:  # the selection changed since: ask again
+        _cancel(key)
+        pending = None
+    if pending:
+        verb, count = pending["verb"], pending["n"]
+        what = (f"exclude {count:,} images from training" if verb == "exclude"
+                else f"set {field} to {st.session_state.get(f'{key}.value.{field}')!s} on {count:,} images")
+        st.warning(f"Really {what} (selected on the {page} page)?")
+        c1, c2 = st.columns(2)
+        act, args = ((_state, (settings, key, "exclude", ids)) if verb == "exclude" else (_relabel, relabel_args))
+        c1.button(f"Yes, {verb} {count:,} images", key=f"{key}.yes", type="primary", width="stretch",
+                  on_click=_confirmed, args=(key, act, *args), disabled=blocked)
+        c2.button("Cancel", key=f"{key}.cancel", on_click=_cancel, args=(key,), width="stretch")
     st.button("Undo my last action", key=f"{key}.undo", on_click=_undo, args=(settings, key),
               disabled=not name, width="stretch")
     show_message(key)

@@ -14,9 +14,9 @@ import streamlit as st
 
 from ..config import Settings
 from ..workspace import Workspace
-from .gallery import SELECTION_KEY
 
 CHART_KEY = "emb"
+MAP_KEY = "emb.map"  # the images a box or lasso on the map selected: shown in the gallery, not ticked
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173",
            "#3182bd", "#e6550d")
@@ -116,9 +116,9 @@ def follow_default(key: str, default: list[str]) -> None:
 
 
 def store_selection() -> None:
-    """``on_select`` callback: the chart's selected points become ``review.selection``."""
+    """``on_select`` callback: the chart's selected points become ``emb.map`` (shown, not ticked)."""
     sel = st.session_state.get(CHART_KEY, {}).get("selection", {})
-    st.session_state[SELECTION_KEY] = list(dict.fromkeys(
+    st.session_state[MAP_KEY] = list(dict.fromkeys(
         p["customdata"][0] for p in sel.get("points", []) if p.get("customdata")))
 
 

@@ -1,10 +1,11 @@
 """``frame()``: the first call of ``app.py`` and of every page.
 
 Page config, the sidebar (dataset, workspace, reviewer name) and one ``init_state()`` that
-creates every session-state key, namespaced (``review.selection``, ``filter.classes``...).
+creates every session-state key, namespaced (``review.gallery.selection``, ``filter.classes``...).
 """
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,17 +17,24 @@ from ..config import Settings
 # Every session-state key the app uses, with its initial value. Pages add theirs here.
 STATE_DEFAULTS: dict[str, Any] = {
     "reviewer": "",
-    "review.selection": [],
+    # each gallery owns its ticked images: f"{gallery key}.selection" (never shared across pages)
+    "review.gallery.selection": [],
+    "colours.gallery.selection": [],
+    "faces.gallery.selection": [],
+    "quality.gallery.selection": [],
+    "quality.dup_gallery.selection": [],
+    "emb.gallery.selection": [],
+    "emb.map": [],
     "review.page": 0,
     "person.current": None,
     "queue.position": 0,
-    "emb.selection": [],
     "feeding.report": None,
 }
 
 
 # The sidebar navigation, in the order a reviewer works: look, find, fix, export, train.
 # (Streamlit's own list would call the home page "app" and sort by file name.)
+PERSON_PAGE = "pages/3_Person.py"
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("app.py", "Overview", ":material/dashboard:"),
     ("pages/1_Colours.py", "Colours", ":material/palette:"),
@@ -79,18 +87,61 @@ def _started_from_app() -> bool:
 
 
 def _store_reviewer() -> None:
-    st.session_state["reviewer"] = str(st.session_state.get("_reviewer_input", "")).strip()
+    name = str(st.session_state.get("_reviewer_input", "")).strip()
+    st.session_state["reviewer"] = name
+    if name:
+        st.query_params["reviewer"] = name
+    else:
+        st.query_params.pop("reviewer", None)
+
+
+def _keep_reviewer_in_url() -> None:
+    """The reviewer's name survives a reload: it is kept in the URL (``?reviewer=ana``) and read
+    back from it when a new session starts."""
+    name = st.session_state.get("reviewer", "")
+    from_url = str(st.query_params.get("reviewer", "")).strip()
+    if not name and from_url and not st.session_state.get("_reviewer_from_url"):
+        st.session_state["reviewer"] = from_url  # a reload: a new session, the same reviewer
+    elif name and from_url != name:
+        st.query_params["reviewer"] = name  # a page switch drops the query string
+    st.session_state["_reviewer_from_url"] = True
+
+
+@functools.lru_cache(maxsize=1)
+def favicon() -> Any:
+    """The page icon, drawn here and served by the app itself (a ``:material/...:`` or emoji icon
+    makes the browser fetch it from the internet)."""
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    d.rounded_rectangle((2, 2, 62, 62), radius=14, fill=(32, 110, 210, 255))
+    d.rectangle((20, 14, 28, 50), fill="white")
+    d.rectangle((20, 42, 46, 50), fill="white")
+    return im
 
 
 def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> Settings:
-    """Set up a page: config, state, sidebar. Returns the app's Settings."""
-    st.set_page_config(page_title=f"{title} · labelscope", page_icon=icon, layout="wide" if wide else "centered")
+    """Set up a page: config, state, sidebar. Returns the app's Settings.
+
+    ``icon`` is kept for the pages' calls; the browser tab shows the local ``favicon()``, so no
+    request leaves the machine.
+    """
+    st.set_page_config(page_title=f"{title} · labelscope", page_icon=favicon(), layout="wide" if wide else "centered")
     init_state()
+    _keep_reviewer_in_url()
     s = settings()
     with st.sidebar:
         st.markdown("### labelscope")
         if _started_from_app():
+            from . import cache
+
+            known = cache.manifest(s)
             for path, label, page_icon in NAVIGATION:
+                if path == PERSON_PAGE and not known.has_groups:
+                    continue  # a layout without groups has no Person page to offer
+                if path == PERSON_PAGE and not known.person_fields:
+                    label, page_icon = "Group", ":material/group_work:"
                 st.page_link(path, label=label, icon=page_icon)
             st.divider()
         # The widget has its own key; the name lives in "reviewer", which survives page switches

