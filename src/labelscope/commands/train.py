@@ -29,8 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one 18-way head, or mask/gender/age-group heads combined (mask layout)")
     g = p.add_argument_group("data")
     g.add_argument("--img-size", type=int, default=128)
-    g.add_argument("--crop", default="none", choices=["none", "center", "faces", "face-boxes"],
-                   help="faces: the one crop box that holds the face in --face-coverage of the images (from the "
+    g.add_argument("--crop", default="center", choices=["none", "center", "faces", "face-boxes"],
+                   help="center (default): the centred square; none: the whole image squashed to a square; faces: the one crop box that holds the face in --face-coverage of the images (from the "
                         "workspace's faces.parquet, any detector; stored in the run, so predict uses it too); "
                         "face-boxes: a square around each image's own face box (centre when none)")
     g.add_argument("--face-coverage", type=float, default=0.9, metavar="F",

@@ -74,7 +74,7 @@ class TrainConfig:
     pretrained: str = "auto"          # auto | none | PATH
     freeze_backbone: bool = False
     heads: str = "single"             # single | multi (mask layout)
-    crop: str = "none"                # none | center | faces | face-boxes
+    crop: str = "center"              # none | center | faces | face-boxes
     face_margin: float = 0.4          # face-boxes: context around each box
     face_coverage: float = 0.9        # faces: the one crop box holds the face in this share of images
     crop_box: tuple[float, float, float, float] | None = None  # faces: relative box (computed when None)
@@ -182,35 +182,53 @@ def face_crop_box(cfg: TrainConfig, image_ids: list[str]) -> tuple[float, float,
     return (round(box.x1, 4), round(box.y1, 4), round(box.x2, 4), round(box.y2, 4))
 
 
-_FEATURE_CACHE: dict[tuple, FeatureSet] = {}
+# setting -> {(path, size, mtime_ns): (features, mirrored features)}; one setting kept per process
+_FEATURE_CACHE: dict[tuple, dict[tuple, tuple[np.ndarray, np.ndarray | None]]] = {}
 
 
-def _feature_key(cfg: TrainConfig, ds: LabelsDataset, weights: Path | None) -> tuple:
-    stamps = []
-    for path, _ in ds.samples:
-        try:
-            st = os.stat(path)
-            stamps.append((path, st.st_size, st.st_mtime_ns))
-        except OSError:
-            stamps.append((path, -1, -1))
-    boxes = tuple(sorted(ds.boxes.items())) if cfg.crop == "face-boxes" else ()
-    return (cfg.model, str(weights), cfg.img_size, cfg.crop, cfg.crop_box, cfg.face_margin, tuple(stamps), boxes)
+def _stamp(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+        return (path, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return (path, -1, -1)
 
 
 def cached_features(cfg: TrainConfig, val_ds: LabelsDataset, *, weights: Path | None, device: torch.device,
                     workers: int, log: Callable[[str], None]) -> FeatureSet:
-    """Backbone features of every image (and its mirror), computed once per process and setting."""
-    key = _feature_key(cfg, val_ds, weights)
-    if key in _FEATURE_CACHE:
-        log(f"frozen phase: reusing the backbone features of {len(val_ds)} images computed earlier in this process")
-        return _FEATURE_CACHE[key]
-    model = build_model(cfg.model, len(val_ds.classes), pretrained=cfg.pretrained).to(device)
-    loader = make_loader(val_ds, batch_size=cfg.batch_size * 2, workers=workers, device=device)
-    fs = backbone_features(model.backbone, loader, len(val_ds), device=device, amp=cfg.amp and device.type == "cuda")
-    log(f"frozen phase: backbone features of {int(fs.ok.sum())} images (+ mirrored) in {fs.seconds:.0f} s "
-        f"({fs.images_per_s:.0f} img/s)")
-    _FEATURE_CACHE.clear()
-    _FEATURE_CACHE[key] = fs
+    """Backbone features of every image (and its mirror), computed once per image and setting in
+    this process: another run on the same images (other labels, some excluded) reuses them."""
+    boxes = tuple(sorted(val_ds.boxes.items())) if cfg.crop == "face-boxes" else ()
+    setting = (cfg.model, str(weights), cfg.img_size, cfg.crop, cfg.crop_box, cfg.face_margin, boxes)
+    known = _FEATURE_CACHE.get(setting, {})
+    stamps = [_stamp(p) for p, _ in val_ds.samples]
+    todo = [i for i, st in enumerate(stamps) if st not in known]
+    t0 = time.perf_counter()
+    skipped = 0
+    if todo:
+        model = build_model(cfg.model, len(val_ds.classes), pretrained=cfg.pretrained).to(device)
+        loader = make_loader(torch.utils.data.Subset(val_ds, todo), batch_size=cfg.batch_size * 2, workers=workers,
+                             device=device)
+        fs = backbone_features(model.backbone, loader, len(val_ds), device=device,
+                               amp=cfg.amp and device.type == "cuda")
+        skipped = fs.skipped
+        for i in np.flatnonzero(fs.ok):
+            known[stamps[i]] = (fs.feats[i], fs.flipped[i] if fs.flipped is not None else None)
+        _FEATURE_CACHE.clear()
+        _FEATURE_CACHE[setting] = known
+    ok = np.array([st in known for st in stamps])
+    if not ok.any():
+        raise ValueError("no image could be read: nothing to compute features of")
+    dim = len(next(iter(known.values()))[0])
+    feats = np.zeros((len(stamps), dim), np.float32)
+    flipped = np.zeros((len(stamps), dim), np.float32)
+    for i in np.flatnonzero(ok):
+        f, ff = known[stamps[i]]
+        feats[i], flipped[i] = f, ff if ff is not None else f
+    secs = time.perf_counter() - t0
+    fs = FeatureSet(feats, flipped, ok, secs, skipped)
+    log(f"frozen phase: backbone features of {int(ok.sum())} images (+ mirrored): {len(todo)} computed in "
+        f"{secs:.0f} s, {len(stamps) - len(todo)} reused from earlier in this process")
     return fs
 
 
