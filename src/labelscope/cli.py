@@ -12,7 +12,7 @@ import sys
 
 from . import __version__
 
-COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions", "suspects", "embed", "feeding", "faces", "jobs")
+COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions", "suspects", "embed", "feeding", "faces", "jobs", "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:
