@@ -17,7 +17,7 @@ from typing import Any, Callable, TextIO
 
 from .common import load_usable, add_background_arg, add_dataset_args, fail, settings_from
 
-DEFAULT_EMBEDDERS = "nsfw,agegender,sface"
+DEFAULT_EMBEDDERS = "nsfw,agegender"
 CSV_COLUMNS = ["rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
                "detail", "images"]
 

