@@ -52,3 +52,20 @@ def test_a_run_from_another_datasets_classes_is_refused_with_what_differs(tiny_r
     with pytest.raises(ValueError, match="missing wear_male_<30.*not in the competition: cat, dog"):
         check_competition_classes(["cat", "dog"], "runs/pets")
     check_competition_classes(list(tiny_run[0].metrics["classes"]), "ok")
+
+
+def test_the_demo_writes_a_competition_eval_set_that_predict_can_submit_for(tiny_run, tmp_path, capsys):
+    result, _, _ = tiny_run
+    out = tmp_path / "demo"
+    assert main(["demo", str(out), "--people", "3", "--eval-people", "2", "--workers", "1"]) == 0
+    info = pd.read_csv(out / "eval" / "info.csv", dtype=str)
+    truth = pd.read_csv(out / "eval_truth.csv", dtype={"ImageID": str})
+    assert list(info.columns) == ["ImageID", "ans"] and len(info) == 14 and set(info["ans"]) == {"0"}
+    assert sorted(p.name for p in (out / "eval" / "images").iterdir()) == sorted(info["ImageID"])
+    assert truth["ImageID"].tolist() == info["ImageID"].tolist() and truth["ans"].between(0, 17).all()
+    assert not (out / "eval" / "_drawing").exists()
+    capsys.readouterr()
+    sub = tmp_path / "s.csv"
+    assert main(["predict", str(result.out), str(out / "eval"), "--out", str(sub), "--score",
+                 str(out / "eval_truth.csv")]) == 0
+    assert "macro-F1" in capsys.readouterr().out and len(pd.read_csv(sub)) == 14

@@ -19,6 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fraction of people with a wrong gender, a wrong age and swapped files, each (default 0.1)")
     p.add_argument("--workers", type=int, default=None, help="drawing processes (default: CPU count)")
     p.add_argument("--overwrite", action="store_true", help="replace a previous demo in OUT")
+    p.add_argument("--eval-people", type=int, default=-1, metavar="N",
+                   help="also write a competition-style eval set of N other people to OUT/eval (info.csv + "
+                        "images/; truth in OUT/eval_truth.csv, never read by the app); default 10%% of --people, "
+                        "at least 2; 0: none")
     p.set_defaults(func=run)
 
 
@@ -53,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = make_demo(args.out, people=args.people, seed=args.seed, noise_rate=args.noise_rate,
                             workers=args.workers, overwrite=args.overwrite, progress=_Progress())
+        n_eval = args.eval_people if args.eval_people >= 0 else max(2, round(args.people * 0.1))
+        if n_eval:
+            from ..demo.evalset import make_eval_set
+
+            ev = make_eval_set(summary.out, people=n_eval, seed=args.seed, first_index=args.people,
+                               workers=args.workers)
+            print(f"eval set: {n_eval * 7} images of {n_eval} other people in {ev} (truth in "
+                  f"{summary.out / 'eval_truth.csv'})")
     except (FileExistsError, ValueError) as e:
         return fail(str(e))
     print(summary)
