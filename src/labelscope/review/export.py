@@ -26,9 +26,10 @@ from ..dataset import Manifest
 from ..workspace import write_bytes
 from .labels import apply_events, label_changes
 
+LABELS_COLUMNS = ["image_id", "path", "person", "label", "excluded", "changed", "last_reviewer"]
+# What ``labels_columns`` gives for the competition's schema (written out for readers of labels.csv).
 LABELS_COLUMNS_MASK = ["image_id", "path", "person", "mask", "gender", "age", "age_group", "class_index",
                        "label", "excluded", "changed", "last_reviewer"]
-LABELS_COLUMNS = ["image_id", "path", "person", "label", "excluded", "changed", "last_reviewer"]
 TRAIN_COLUMNS = ["id", "gender", "race", "age", "path"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_FORMAT = 1
@@ -73,13 +74,10 @@ def labels_frame(current: Manifest) -> pd.DataFrame:
     df = current.df.sort_values("image_id", kind="stable")
     out = pd.DataFrame({"image_id": df["image_id"], "path": df["image_id"],
                         "person": df["group_id"].astype(str)})
-    if current.layout == "mask":
-        for c in ("mask", "gender", "age", "age_group", "class_index", "label"):
-            out[c] = df[c]
-        out["age"] = out["age"].astype(int)
-        out["class_index"] = out["class_index"].astype(int)
-    else:
-        out["label"] = df["label"]
+    schema = current.schema
+    for c in schema.label_columns:
+        out[c] = df[c].astype(int) if c == "class_index" or schema.is_int(c) else df[c]
+    out["label"] = df["label"]
     out["excluded"] = df["excluded"].astype(int)
     out["changed"] = df["changed"].astype(int)
     out["last_reviewer"] = df["last_reviewer"]
@@ -126,9 +124,9 @@ def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str
     _remove_stale_temps(out)
     latest, stats = store.snapshot()
     current = apply_events(manifest, latest)
-    frames = {"labels.csv": (labels_frame(current), _labels_columns(manifest))}
-    if manifest.layout == "mask":
-        frames["train.csv"] = (person_frame(current, manifest), TRAIN_COLUMNS)
+    frames = {"labels.csv": (labels_frame(current), labels_columns(manifest))}
+    if manifest.schema.group_table:
+        frames[manifest.schema.group_table] = (person_frame(current, manifest), TRAIN_COLUMNS)
     payload = {name: csv_bytes(frame, cols) for name, (frame, cols) in frames.items()}
     rows = {name: len(frame) for name, (frame, _) in frames.items()}
     summary = _summary(manifest, current, stats, latest, payload, rows)
@@ -140,8 +138,9 @@ def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str
                         summary=summary)
 
 
-def _labels_columns(manifest: Manifest) -> list[str]:
-    return LABELS_COLUMNS_MASK if manifest.layout == "mask" else LABELS_COLUMNS
+def labels_columns(manifest: Manifest) -> list[str]:
+    """``labels.csv``'s columns for ``manifest``'s schema (its label columns before ``label``)."""
+    return LABELS_COLUMNS[:3] + manifest.schema.label_columns + LABELS_COLUMNS[3:]
 
 
 def _counts(series: pd.Series) -> dict[str, int]:

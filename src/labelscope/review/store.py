@@ -165,7 +165,7 @@ class ReviewStore:
 
     def swap_masks(self, group_id: str, *, reviewer: str, manifest: Manifest, note: str = "") -> list[dict]:
         """Exchange the person's ``incorrect`` and ``not_wear`` photos' mask labels (one transaction)."""
-        if manifest.layout != "mask":
+        if not manifest.schema.can_swap_masks:
             raise ReviewError("swapping incorrect/not_wear needs the mask layout")
         ids = self._group_ids(group_id, manifest)
 
