@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from labelscope.dataset import Manifest
+from labelscope.dataset.mask import age_group
 
 ALL_TASKS = ("mask", "mask3", "gender_age")
-AGE_BINS = ((0, 30, "<30"), (30, 60, "30-59"), (60, 200, ">=60"))
 
 
 def task_sources(data: Path, task: str) -> dict[str, list[Path]]:
@@ -33,7 +33,7 @@ def task_sources(data: Path, task: str) -> dict[str, list[Path]]:
         labels = labels[labels["filename_parse"] == "ok"]
         out: dict[str, list[Path]] = {}
         for r in labels.itertuples():
-            group = next(name for lo, hi, name in AGE_BINS if lo <= int(r.age) < hi)
+            group = age_group(int(r.age))
             out.setdefault(f"{r.gender}_{group}", []).append(root / "images" / r.file)
         return {k: sorted(v) for k, v in sorted(out.items())}
     raise ValueError(f"unknown task {task!r}; expected one of {', '.join(ALL_TASKS)}")

@@ -14,10 +14,10 @@ if not cache.has_scan(settings):
     st.info("No scan yet: scan the dataset on the Overview page (or `labelscope scan DATASET`) to see its colours.")
     st.stop()
 
-attrs = manifest.attributes + (["class_index"] if manifest.layout == "mask" else [])
+attrs = manifest.attributes + (["class_index"] if manifest.schema.factors else [])
 c1, c2, c3, c4 = st.columns(4)
 by = c1.selectbox("Group by", attrs, key="colours.by", format_func=lambda a: a.replace("_", " "))
-layout = c2.radio("Layout", ["overlay", "small multiples"], key="colours.layout", horizontal=True)
+arrangement = c2.radio("Layout", ["overlay", "small multiples"], key="colours.layout", horizontal=True)
 mode = c3.radio("Channel", ["rgb", "luma"], key="colours.mode", horizontal=True,
                 format_func=lambda m: {"rgb": "R, G, B", "luma": "luminance"}[m])
 weight = c4.radio("Each image counts", ["image", "pixel"], key="colours.weight", horizontal=True,
@@ -44,7 +44,7 @@ hists = view["hists"]
 
 
 st.subheader(f"Histograms by {by.replace('_', ' ')}")
-st.plotly_chart(histogram_figure(hists, layout, mode), key="colours.hist", width="stretch")
+st.plotly_chart(histogram_figure(hists, arrangement, mode), key="colours.hist", width="stretch")
 
 st.subheader("How far apart the colour distributions are")
 st.caption("1 - histogram intersection, averaged over channels: 0 = the same distribution, 1 = no overlap.")

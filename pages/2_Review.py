@@ -1,7 +1,7 @@
 """Review: filter the images, page through thumbnails, select, and record decisions."""
 import streamlit as st
 
-from labelscope.review import REVIEW_STATES, filter_labels
+from labelscope.review import REVIEW_STATES, filter_choices, filter_labels
 from labelscope.ui import cache, frame
 from labelscope.ui.actions import selection_actions
 from labelscope.ui.gallery import gallery, selection
@@ -11,15 +11,11 @@ st.title("Review")
 
 original = cache.usable_manifest(settings)
 
-is_mask = original.layout == "mask"
-f1, f2, f3, f4 = st.columns(4)
+f1, *more = st.columns(4)
 classes = f1.multiselect("Class", original.classes, key="review.filter.classes")
 attributes = {}
-if is_mask:
-    for col, attr in zip((f2, f3), ("mask", "gender")):
-        attributes[attr] = col.multiselect(attr.capitalize(), sorted(original.df[attr].unique()),
-                                           key=f"review.filter.{attr}")
-    attributes["age_group"] = f4.multiselect("Age group", ["<30", "30-59", ">=60"], key="review.filter.age_group")
+for col, (attr, title, options) in zip(more, filter_choices(original)):
+    attributes[attr] = col.multiselect(title, options, key=f"review.filter.{attr}")
 g1, g2, g3 = st.columns(3)
 state = g1.selectbox("Review state", REVIEW_STATES, key="review.filter.state")
 group = (g2.text_input("Person id" if original.person_fields else "Group", key="review.filter.person",

@@ -7,8 +7,8 @@ from labelscope.ui.person import person_panel
 
 settings = frame("Person", icon=":material/person:")
 original = cache.manifest(settings)
-is_mask = original.layout == "mask"
-st.title("Person" if is_mask else "Group")
+people = original.schema.groups_are_people
+st.title("Person" if people else "Group")
 original = cache.usable_manifest(settings)
 groups = group_ids(original)
 if not groups:
@@ -30,7 +30,7 @@ def _step(delta: int) -> None:
 
 
 c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="bottom")
-c1.selectbox("Person id" if is_mask else "Group", groups, key="person.pick", on_change=_pick)
+c1.selectbox("Person id" if people else "Group", groups, key="person.pick", on_change=_pick)
 c2.button("Previous", key="person.prev", on_click=_step, args=(-1,), width="stretch")
 c3.button("Next", key="person.next", on_click=_step, args=(1,), width="stretch")
 

@@ -40,7 +40,7 @@ if len(odd):
 st.subheader("Files")
 out = Workspace(settings.workspace).exports
 st.caption(f"Written to `{out}`: labels.csv (one row per image)"
-           + (", train.csv (the competition's schema, corrected)" if original.layout == "mask" else "")
+           + original.schema.export_note
            + " and summary.json.")
 if st.button("Export corrected labels", key="export.run", type="primary"):
     try:
@@ -69,8 +69,7 @@ else:
 
 st.subheader("Corrected dataset")
 st.caption("The dataset itself in its own layout, with every fix applied and excluded images left out"
-           + (": train.csv + images/<person>/<mask>.jpg, person folders renamed to the corrected gender, race "
-              "and age" if original.layout == "mask" else ": one folder per corrected class")
+           + original.schema.tree_note
            + ". Files are hard links to the source images (copies across disks); the source is never written.")
 tree_dir = st.text_input("Folder", value=str(Workspace(settings.workspace).exports / "tree"), key="export.tree_dir")
 if st.button("Write corrected dataset", key="export.tree", type="primary"):

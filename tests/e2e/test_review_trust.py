@@ -69,10 +69,17 @@ def card_title(page) -> str:
     return page.locator("h3").filter(has_text="·").first.inner_text()
 
 
+def settle(page, timeout: int = 30_000) -> None:
+    """Wait until the last rerun has finished drawing: no element is left stale (greyed out), so the
+    button clicked next is the live one and not the fading copy from before the rerun."""
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
+
+
 def click_and_wait_new_card(page, button):
+    settle(page)
     before = card_title(page)
     button.click()
-    expect(page.locator("h3").filter(has_text="·").first).not_to_have_text(before, timeout=20_000)
+    expect(page.locator("h3").filter(has_text="·").first).not_to_have_text(before, timeout=30_000)
 
 
 def test_review_workflow(prepared, playwright_instance, chromium_path, tmp_path, shots):

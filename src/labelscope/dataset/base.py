@@ -8,6 +8,8 @@ from typing import Literal
 
 import pandas as pd
 
+from .schema import LayoutSchema, schema_for
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 Severity = Literal["error", "warning"]
 
@@ -64,6 +66,9 @@ class Manifest:
         What the user pointed at (the dataset folder, or the CSV file).
     problems : list[Problem]
         Everything validation found (rows with problems are left out of ``df``).
+    schema : LayoutSchema
+        What the labels are (fields, classes, capabilities): ask it, never ``layout``.
+        Defaults to the one the layout module registered.
     """
 
     df: pd.DataFrame
@@ -71,34 +76,36 @@ class Manifest:
     layout: str
     source: Path
     problems: list[Problem] = field(default_factory=list)
+    schema: LayoutSchema = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.schema is None:
+            self.schema = schema_for(self.layout)
 
     def __len__(self) -> int:
         return len(self.df)
 
     @property
     def fields(self) -> list[str]:
-        """Label fields a reviewer may change (person-level ones first for the mask layout)."""
-        return ["gender", "age", "race", "mask"] if self.layout == "mask" else ["label"]
+        """Label fields a reviewer may change (person-level ones first)."""
+        return self.schema.field_names
 
     @property
     def person_fields(self) -> list[str]:
         """Fields that belong to a whole group (person) rather than one image."""
-        return ["gender", "age", "race"] if self.layout == "mask" else []
+        return self.schema.person_fields
 
     @property
     def attributes(self) -> list[str]:
         """Categorical columns worth grouping by in EDA views."""
-        if self.layout == "mask":
-            return ["mask", "gender", "age_group", "label"]
-        return ["label"]
+        return self.schema.attributes
 
     @property
     def classes(self) -> list[str]:
         """Class names in class-index order."""
-        if self.layout == "mask":
-            from .mask import CLASS_NAMES
-
-            return list(CLASS_NAMES)
+        fixed = self.schema.class_names
+        if fixed is not None:
+            return list(fixed)
         return sorted(self.df["label"].unique().tolist())
 
     @property
@@ -112,7 +119,8 @@ class Manifest:
         return [self.root / i for i in self.df["image_id"]]
 
     def with_df(self, df: pd.DataFrame) -> "Manifest":
-        return Manifest(df=df, root=self.root, layout=self.layout, source=self.source, problems=self.problems)
+        return Manifest(df=df, root=self.root, layout=self.layout, source=self.source, problems=self.problems,
+                        schema=self.schema)
 
     @property
     def errors(self) -> list[Problem]:

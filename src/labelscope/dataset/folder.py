@@ -6,6 +6,9 @@ from pathlib import Path
 import pandas as pd
 
 from .base import Manifest, Problem, bad_name_problem, is_image_file, is_utf8_name, link_loops, resolve_inside
+from .schema import LayoutSchema, register
+
+SCHEMA = register("folder", LayoutSchema("folder", tree="folder", tree_note=": one folder per corrected class"))
 
 
 def find_classes(root: Path) -> list[str]:

@@ -7,6 +7,10 @@ import pandas as pd
 
 from .base import Manifest, Problem, link_loops, resolve_inside
 from .csvio import read_csv_rows
+from .schema import LayoutSchema, register
+
+SCHEMA = register("csv", LayoutSchema("csv", groups=True, tree="csv",
+                                      tree_note=": the CSV with the corrected labels, images at their paths"))
 
 
 def load_csv_manifest(csv_path: Path) -> Manifest:

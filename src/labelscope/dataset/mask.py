@@ -8,11 +8,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .base import Manifest, Problem, bad_name_problem, is_utf8_name, link_loops, safe_resolve_inside
 from .csvio import read_csv_rows
+from .schema import Factor, FieldSpec, LayoutSchema, parse_age, register
 
 MASKS = ("wear", "incorrect", "not_wear")
 GENDERS = ("male", "female")
@@ -24,7 +24,7 @@ STEM_TO_MASK = {
 EXPECTED_STEMS = tuple(STEM_TO_MASK)
 MASK_EXTENSIONS = (".jpg", ".jpeg", ".png")
 REQUIRED_COLUMNS = ("id", "gender", "race", "age", "path")
-CLASS_NAMES = tuple(f"{m}_{g}_{a}" for m in MASKS for g in GENDERS for a in AGE_GROUPS)
+AGE_FOR_GROUP = {"<30": 25, "30-59": 45, ">=60": 65}  # the age an accepted age-group suggestion sets
 
 
 def age_group(age: int) -> str:
@@ -32,22 +32,28 @@ def age_group(age: int) -> str:
     return AGE_GROUPS[0] if age < 30 else AGE_GROUPS[1] if age < 60 else AGE_GROUPS[2]
 
 
+# The 18-class decomposition, written once: class = mask * 6 + gender * 3 + age_group.
+FACTORS = (Factor("mask", MASKS, "mask"), Factor("gender", GENDERS, "gender"),
+           Factor("age_group", AGE_GROUPS, "age", bin=age_group, unbin=AGE_FOR_GROUP))
+MASK_FIELD = FieldSpec("mask", "image", "choice", MASKS, aliases=STEM_TO_MASK)
+SCHEMA = register("mask", LayoutSchema(
+    "mask",
+    fields=(FieldSpec("gender", "group", "choice", GENDERS), FieldSpec("age", "group", "int"),
+            FieldSpec("race", "group", "text"), MASK_FIELD),
+    factors=FACTORS, groups=True, groups_are_people=True, can_swap_masks=True, group_table="train.csv",
+    tree="mask", export_note=", train.csv (the competition's schema, corrected)",
+    tree_note=": train.csv + images/<person>/<mask>.jpg, person folders renamed to the corrected gender, race "
+              "and age"))
+CLASS_NAMES = SCHEMA.class_names
+
+
 def class_index(mask: str, gender: str, age: int) -> int:
-    return MASKS.index(mask) * 6 + GENDERS.index(gender) * 3 + AGE_GROUPS.index(age_group(age))
+    return SCHEMA.class_of(mask=mask, gender=gender, age=age)
 
 
 def derive_columns(df: pd.DataFrame) -> pd.DataFrame:
     """(Re)compute ``age_group``, ``class_index`` and ``label`` from mask, gender and age."""
-    df = df.copy()
-    age = df["age"].astype(int).to_numpy()
-    ag = np.where(age < 30, 0, np.where(age < 60, 1, 2))
-    m = df["mask"].map({v: i for i, v in enumerate(MASKS)}).to_numpy()
-    g = df["gender"].map({v: i for i, v in enumerate(GENDERS)}).to_numpy()
-    ci = (m * 6 + g * 3 + ag).astype(int)
-    df["age_group"] = np.asarray(AGE_GROUPS, dtype=object)[ag]
-    df["class_index"] = ci
-    df["label"] = np.asarray(CLASS_NAMES, dtype=object)[ci]
-    return df
+    return SCHEMA.derive(df)
 
 
 def is_mask_layout(root: Path) -> bool:
@@ -93,9 +99,7 @@ def load_mask(root: Path) -> Manifest:
                                     f"(expected male or female); person {pid} skipped", "train.csv", line))
             bad = True
         try:
-            age = int(age_s)
-            if age < 0 or age > 130:
-                raise ValueError
+            age = parse_age(age_s)
         except ValueError:
             problems.append(Problem("warning", "bad_age", f"age {age_s!r} is not an integer from 0 to 130; "
                                     f"person {pid} skipped", "train.csv", line))

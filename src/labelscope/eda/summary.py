@@ -48,12 +48,9 @@ def class_balance(manifest: Manifest, attribute: str) -> pd.DataFrame:
 
 
 def _natural_order(manifest: Manifest, attribute: str, present: list[str]) -> list[str]:
-    if manifest.layout == "mask":
-        from ..dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
-
-        known = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS, "label": CLASS_NAMES}.get(attribute)
-        if known:
-            return list(known) + sorted(v for v in present if v not in known)
+    known = manifest.schema.value_order(attribute)
+    if known:
+        return list(known) + sorted(v for v in present if v not in known)
     return sorted(present)
 
 

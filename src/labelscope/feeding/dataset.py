@@ -17,7 +17,6 @@ import pandas as pd
 from ..dataset import Manifest, load_dataset
 
 DECODES = ("reduced", "full")
-MASK_EXTRA = ("mask", "gender", "age", "age_group", "class_index")
 
 
 def as_manifest(source: str | os.PathLike[str] | Manifest, *, layout: str = "auto") -> Manifest:
@@ -29,7 +28,8 @@ def labels_frame(manifest: Manifest) -> pd.DataFrame:
     """The Manifest as a ``labels.csv``-shaped table (see ``labelscope.train.labels``).
 
     Columns ``image_id``, ``path`` (= image_id, relative to the root), ``person`` (the
-    group), the mask layout's ``mask, gender, age, age_group, class_index``, ``label`` and
+    group), the schema's label columns (mask layout: ``mask, gender, age, age_group,
+    class_index``), ``label`` and
     ``excluded`` (all 0).
     """
     df = manifest.df
@@ -37,9 +37,8 @@ def labels_frame(manifest: Manifest) -> pd.DataFrame:
         raise ValueError(f"{manifest.source}: the dataset has no usable image")
     out = pd.DataFrame({"image_id": df["image_id"].astype(str), "path": df["image_id"].astype(str),
                         "person": df["group_id"].astype(str) if "group_id" in df else ""})
-    if manifest.layout == "mask":
-        for c in MASK_EXTRA:
-            out[c] = df[c].values
+    for c in manifest.schema.label_columns:
+        out[c] = df[c].values
     out["label"] = df["label"].astype(str).values
     out["excluded"] = 0
     return out

@@ -20,11 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Manifest
-from ..dataset.mask import AGE_GROUPS, CLASS_NAMES, GENDERS, MASKS
 from .base import IssueInputs
 from .probs import choose_c, knn_vote, oof_logistic, prepare_features
 
-MASK_ATTRIBUTES = {"mask": MASKS, "gender": GENDERS, "age_group": AGE_GROUPS}
 K_NEIGHBOURS = 20
 LOSS_MARGIN = 0.005  # a later candidate must beat the preferred set's log-loss by 0.5% to replace it
 # Embeddings used per attribute, those of them that are given (measured on real photos with
@@ -53,8 +51,9 @@ class AttributeProbs:
 
 
 def attribute_classes(manifest: Manifest, attribute: str) -> tuple[str, ...]:
-    if manifest.layout == "mask" and attribute in MASK_ATTRIBUTES:
-        return tuple(MASK_ATTRIBUTES[attribute])
+    factor = manifest.schema.factor(attribute)
+    if factor is not None:
+        return tuple(factor.values)
     if attribute != "label":
         raise ValueError(f"unknown attribute {attribute!r} for the {manifest.layout} layout")
     return tuple(manifest.classes)
@@ -188,7 +187,7 @@ def prediction_matrix(pred: pd.DataFrame, manifest: Manifest, attribute: str
     as the class, ``p_<class>`` or ``prob_<class>``. For the mask layout the 18 classes are
     summed into ``mask``, ``gender`` or ``age_group``.
     """
-    classes = list(CLASS_NAMES) if manifest.layout == "mask" else list(manifest.classes)
+    classes = list(manifest.classes)
     if "image_id" not in pred.columns:
         raise ValueError("predictions have no image_id column")
     if "pred_probs" in pred.columns:
@@ -209,8 +208,8 @@ def prediction_matrix(pred: pd.DataFrame, manifest: Manifest, attribute: str
     P = np.clip(P, 0, None)
     P /= np.maximum(P.sum(axis=1, keepdims=True), 1e-12)
     ids = pred["image_id"].astype(str).to_numpy()
-    if manifest.layout == "mask" and attribute in MASK_ATTRIBUTES:
-        idx = np.arange(len(CLASS_NAMES))
-        which = {"mask": idx // 6, "gender": (idx // 3) % 2, "age_group": idx % 3}[attribute]
-        P = np.stack([P[:, which == j].sum(axis=1) for j in range(len(MASK_ATTRIBUTES[attribute]))], axis=1)
+    factor = manifest.schema.factor(attribute)
+    if factor is not None:
+        which = manifest.schema.decompose(np.arange(len(classes)))[attribute]
+        P = np.stack([P[:, which == j].sum(axis=1) for j in range(len(factor.values))], axis=1)
     return ids, P

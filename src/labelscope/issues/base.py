@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Manifest
+from ..dataset.schema import SCHEMAS, LayoutSchema
 
 Progress = Callable[[str, int, int], None]
 COMMON_COLUMNS = ("image_id", "person", "field", "given", "suggested", "confidence", "detail", "images")
@@ -74,18 +75,27 @@ class Check:
     """One registered check.
 
     ``needs`` lists inputs of which at least one must be present ("pred_probs",
-    "embeddings", "features"; empty = always runs); ``layouts`` limits the check to some
-    dataset layouts (empty = all).
+    "embeddings", "features"; empty = always runs); ``factors`` limits the check to datasets
+    whose schema has those factors and whose groups are people (empty = all).
     """
 
     name: str
     title: str
     run: Callable[[IssueInputs], pd.DataFrame]
     needs: tuple[str, ...] = ()
-    layouts: tuple[str, ...] = ()
+    factors: tuple[str, ...] = ()
+
+    def fits(self, schema: LayoutSchema) -> bool:
+        """True when a dataset of ``schema`` has what this check judges."""
+        return not self.factors or (schema.groups_are_people and set(self.factors) <= set(schema.factor_names))
+
+    @property
+    def layouts(self) -> tuple[str, ...]:
+        """The registered layouts this check runs on (empty = all)."""
+        return () if not self.factors else tuple(n for n, s in SCHEMAS.items() if self.fits(s))
 
     def applies(self, inputs: IssueInputs) -> bool:
-        if self.layouts and inputs.manifest.layout not in self.layouts:
+        if not self.fits(inputs.manifest.schema):
             return False
         if not self.needs:
             return True

@@ -37,7 +37,7 @@ def duplicate_rows(features: pd.DataFrame, manifest: Manifest, *, max_distance: 
     labels = manifest.df
     feats = features[features["image_id"].isin(labels["image_id"])]
     dups = find_duplicates(feats, labels, label="label", max_distance=max_distance,
-                           skip_same_group=manifest.layout == "mask")
+                           skip_same_group=manifest.schema.groups_are_people)
     if not len(dups.groups):
         return empty_issues(NAME)
     person = labels.set_index("image_id")["group_id"].astype(str)

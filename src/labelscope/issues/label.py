@@ -69,7 +69,7 @@ def label_issue_rows(ap: AttributeProbs, manifest_df: pd.DataFrame) -> pd.DataFr
 
 
 def run(inputs: IssueInputs) -> pd.DataFrame:
-    attribute = "mask" if inputs.manifest.layout == "mask" else "label"
+    attribute = inputs.manifest.schema.image_field
     ap = attribute_probs(inputs, attribute)
     if ap is None:
         return empty_issues(NAME)

@@ -108,7 +108,9 @@ def _mask_rows(ap: AttributeProbs, df: pd.DataFrame) -> list[dict]:
 def run(inputs: IssueInputs) -> pd.DataFrame:
     df = inputs.manifest.df
     rows: list[dict] = []
-    for attribute, field in (("gender", "gender"), ("age_group", "age")):
+    schema = inputs.manifest.schema
+    group_factors = [(f.name, f.field) for f in schema.factors if f.field in schema.person_fields]
+    for attribute, field in group_factors:  # mask layout: (gender, gender), (age_group, age)
         ap = attribute_probs(inputs, attribute)
         if ap is not None:
             rows += _person_field_rows(ap, df, field)
@@ -123,4 +125,4 @@ def run(inputs: IssueInputs) -> pd.DataFrame:
 
 
 CHECK = Check(NAME, "A person's photos disagree with the person's labels", run,
-              needs=("pred_probs", "embeddings"), layouts=("mask",))
+              needs=("pred_probs", "embeddings"), factors=("mask", "gender", "age_group"))

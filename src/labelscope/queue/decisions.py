@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Manifest
-from ..dataset.mask import AGE_GROUPS
+from ..dataset.mask import AGE_FOR_GROUP  # noqa: F401  (re-exported: the Queue page's default age)
 
 # age written when a reviewer accepts an age-group suggestion without typing an age
-AGE_FOR_GROUP = {"<30": 25, "30-59": 45, ">=60": 65}
 EXCLUDE_ON_ACCEPT = ("duplicate", "quality", "outlier")
 
 
@@ -55,6 +54,12 @@ def _seen_of(seen: dict[str, dict[str, str]] | None, field: str, ids: list[str] 
     return {i: values[i] for i in ids if i in values} if ids is not None else dict(values)
 
 
+def field_value(manifest: Manifest, field: str, suggested: str) -> Any:
+    """The value of ``field`` a suggestion about one of its factors sets (age group ``>=60`` -> age 65)."""
+    factor = next((f for f in manifest.schema.factors if f.field == field), None)
+    return suggested if factor is None else factor.field_value(suggested)
+
+
 def can_accept(row: Any) -> bool:
     return value_of(row, "issue") in EXCLUDE_ON_ACCEPT or bool(value_of(row, "suggested"))
 
@@ -73,14 +78,10 @@ def accept(store: Any, row: Any, *, reviewer: str, manifest: Manifest, age: int 
         return store.exclude([value_of(row, "image_id")], reviewer=reviewer, manifest=manifest, note=note)
     if not suggested:
         raise ValueError(f"suspect {value_of(row, 'rank')} has no suggestion to accept")
-    if issue == "person" and field == "gender":
-        return store.relabel_person(value_of(row, "person"), "gender", suggested, reviewer=reviewer, manifest=manifest,
-                                    note=note, expected_old=_seen_of(seen, "gender"))
-    if issue == "person" and field == "age":
-        if age is None:
-            age = AGE_FOR_GROUP[suggested] if suggested in AGE_GROUPS else int(suggested)
-        return store.relabel_person(value_of(row, "person"), "age", int(age), reviewer=reviewer, manifest=manifest,
-                                    note=note, expected_old=_seen_of(seen, "age"))
+    if issue == "person" and field in manifest.person_fields:
+        value = int(age) if age is not None and manifest.schema.is_int(field) else field_value(manifest, field, suggested)
+        return store.relabel_person(value_of(row, "person"), field, value, reviewer=reviewer, manifest=manifest,
+                                    note=note, expected_old=_seen_of(seen, field))
     if issue == "person" and field == "mask":
         return _accept_mask_assignment(store, row, reviewer=reviewer, manifest=manifest, note=note, seen=seen)
     image_id = str(value_of(row, "image_id"))

@@ -14,7 +14,7 @@ from ..dataset import Manifest
 from .errors import ReviewError, StaleLabelError
 from .export import ExportResult, export_labels
 from .fields import ACTIONS, STATE_FIELDS
-from .filters import REVIEW_STATES, filter_labels
+from .filters import REVIEW_STATES, filter_choices, filter_labels
 from .fixes import apply_fixes, read_fixes
 from .labels import apply_events, label_changes
 from .person import group_ids, partial_persons, person_attributes, person_rows, with_whole_persons
@@ -31,5 +31,5 @@ def current_labels(manifest: Manifest, store: Any) -> Manifest:
 
 __all__ = ["ACTIONS", "Change", "ExportResult", "REVIEW_STATES", "ReviewError", "ReviewStore", "STATE_FIELDS",
            "StaleLabelError", "TreeResult", "apply_events", "apply_fixes", "current_labels", "describe_undo", "export_labels",
-           "export_tree", "filter_labels", "group_ids", "inconsistent_persons", "label_changes", "open_review_store",
+           "export_tree", "filter_choices", "filter_labels", "group_ids", "inconsistent_persons", "label_changes", "open_review_store",
            "partial_persons", "person_attributes", "person_rows", "read_fixes", "with_whole_persons"]

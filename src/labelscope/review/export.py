@@ -26,9 +26,10 @@ from ..dataset import Manifest
 from ..workspace import write_bytes
 from .labels import apply_events, label_changes
 
+LABELS_COLUMNS = ["image_id", "path", "person", "label", "excluded", "changed", "last_reviewer"]
+# What ``labels_columns`` gives for the competition's schema (written out for readers of labels.csv).
 LABELS_COLUMNS_MASK = ["image_id", "path", "person", "mask", "gender", "age", "age_group", "class_index",
                        "label", "excluded", "changed", "last_reviewer"]
-LABELS_COLUMNS = ["image_id", "path", "person", "label", "excluded", "changed", "last_reviewer"]
 TRAIN_COLUMNS = ["id", "gender", "race", "age", "path"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Free text a person typed (names, notes, generated details): the only cells a spreadsheet
@@ -87,13 +88,10 @@ def labels_frame(current: Manifest) -> pd.DataFrame:
     df = current.df.sort_values("image_id", kind="stable")
     out = pd.DataFrame({"image_id": df["image_id"], "path": df["image_id"],
                         "person": df["group_id"].astype(str)})
-    if current.layout == "mask":
-        for c in ("mask", "gender", "age", "age_group", "class_index", "label"):
-            out[c] = df[c]
-        out["age"] = out["age"].astype(int)
-        out["class_index"] = out["class_index"].astype(int)
-    else:
-        out["label"] = df["label"]
+    schema = current.schema
+    for c in schema.label_columns:
+        out[c] = df[c].astype(int) if c == "class_index" or schema.is_int(c) else df[c]
+    out["label"] = df["label"]
     out["excluded"] = df["excluded"].astype(int)
     out["changed"] = df["changed"].astype(int)
     out["last_reviewer"] = df["last_reviewer"]
@@ -136,15 +134,16 @@ def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str
         replaced atomically.
     """
     out = Path(out_dir).expanduser().resolve()
-    names = ["labels.csv", "summary.json"] + (["train.csv"] if manifest.layout == "mask" else [])
+    group_table = manifest.schema.group_table
+    names = ["labels.csv", "summary.json"] + ([group_table] if group_table else [])
     refuse_source_overwrite(manifest, [out / n for n in names])
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(out)
     latest, stats = store.snapshot()
     current = apply_events(manifest, latest)
-    frames = {"labels.csv": (labels_frame(current), _labels_columns(manifest))}
-    if manifest.layout == "mask":
-        frames["train.csv"] = (person_frame(current, manifest), TRAIN_COLUMNS)
+    frames = {"labels.csv": (labels_frame(current), labels_columns(manifest))}
+    if manifest.schema.group_table:
+        frames[manifest.schema.group_table] = (person_frame(current, manifest), TRAIN_COLUMNS)
     payload = {name: csv_bytes(frame, cols) for name, (frame, cols) in frames.items()}
     rows = {name: len(frame) for name, (frame, _) in frames.items()}
     summary = _summary(manifest, current, stats, latest, payload, rows)
@@ -161,8 +160,9 @@ def source_files(manifest: Manifest) -> list[Path]:
     out = []
     if manifest.source.suffix.lower() == ".csv" or manifest.source.is_file():
         out.append(manifest.source)
-    if (manifest.root / "train.csv").exists():
-        out.append(manifest.root / "train.csv")
+    table = manifest.schema.group_table
+    if table and (manifest.root / table).exists():
+        out.append(manifest.root / table)
     return out
 
 
@@ -207,8 +207,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _labels_columns(manifest: Manifest) -> list[str]:
-    return LABELS_COLUMNS_MASK if manifest.layout == "mask" else LABELS_COLUMNS
+def labels_columns(manifest: Manifest) -> list[str]:
+    """``labels.csv``'s columns for ``manifest``'s schema (its label columns before ``label``)."""
+    return LABELS_COLUMNS[:3] + manifest.schema.label_columns + LABELS_COLUMNS[3:]
 
 
 def _counts(series: pd.Series) -> dict[str, int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..dataset import Manifest
-from ..dataset.mask import GENDERS, MASKS, STEM_TO_MASK
 from .errors import ReviewError
 
 # state field -> (action when set to 1, action when set to 0)
@@ -56,38 +55,17 @@ def normalize(manifest: Manifest, field: str, value: Any) -> str:
             return "0"
         raise ReviewError(f"{field} takes 1 or 0 (true/false), not {value!r}")
     fields = label_fields(manifest)
+    schema = manifest.schema
     if field not in fields:
-        hint = " (label is derived from mask, gender and age: change one of those)" if (
-            manifest.layout == "mask" and field in ("label", "class_index", "age_group")) else ""
+        src = [f.field for f in schema.factors]
+        hint = f" (label is derived from {', '.join(src[:-1])} and {src[-1]}: change one of those)" if (
+            field in schema.derived) else ""
         raise ReviewError(f"unknown field {field!r}; a reviewer may change {', '.join(fields)}{hint}")
-    s = "" if value is None else str(value).strip()
-    if manifest.layout != "mask":
-        classes = manifest.classes
-        if s not in classes:
-            shown = ", ".join(classes[:20]) + (" …" if len(classes) > 20 else "")
-            raise ReviewError(f"unknown label {s!r}; known classes: {shown}")
-        return s
-    if field == "gender":
-        if s.lower() not in GENDERS:
-            raise ReviewError(f"unknown gender {s!r}; expected one of {', '.join(GENDERS)}")
-        return s.lower()
-    if field == "mask":
-        s2 = STEM_TO_MASK.get(s, s).lower()
-        if s2 not in MASKS:
-            raise ReviewError(f"unknown mask value {s!r}; expected one of {', '.join(MASKS)}")
-        return s2
-    if field == "age":
-        try:
-            age = int(float(s)) if s and float(s) == int(float(s)) else None
-        except (ValueError, OverflowError):
-            age = None
-        if age is None or not 0 <= age <= 130:
-            raise ReviewError(f"age {s!r} is not a whole number from 0 to 130")
-        return str(age)
-    # race: free text, as the competition CSV has it
-    if not s or len(s) > 64 or any(ord(c) < 32 for c in s):
-        raise ReviewError(f"race {s!r} must be 1-64 printable characters")
-    return s
+    spec = schema.field(field)
+    try:
+        return spec.parse(value, manifest.classes if spec.kind == "class" else None)
+    except ValueError as e:
+        raise ReviewError(str(e)) from None
 
 
 def base_value(manifest: Manifest, row: int, field: str) -> str:
@@ -95,6 +73,6 @@ def base_value(manifest: Manifest, row: int, field: str) -> str:
     if field in STATE_FIELDS:
         return "0"
     v = manifest.df[field].iat[row]
-    if field == "age":
+    if manifest.schema.is_int(field):
         return str(int(v))
     return "" if v is None else str(v)

@@ -5,6 +5,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from ..dataset import Manifest
+
 REVIEW_STATES = ("all", "flagged", "not flagged", "excluded", "changed", "confirmed", "not reviewed")
 
 
@@ -53,3 +55,16 @@ def filter_labels(df: pd.DataFrame, *, classes: Iterable[str] | None = None,
     if search:
         keep &= df["image_id"].str.contains(search, case=False, regex=False)
     return df[keep]
+
+
+def filter_choices(manifest: Manifest) -> list[tuple[str, str, list[str]]]:
+    """The Review page's attribute filters: ``(column, title, options)`` per factor of the schema.
+
+    Options are the values present (sorted) for a factor that is a field itself (mask,
+    gender), and the factor's own values for a binned one (age group: ``<30, 30-59, >=60``).
+    """
+    out = []
+    for f in manifest.schema.factors:
+        options = list(f.values) if f.name != f.field else sorted(manifest.df[f.name].astype(str).unique())
+        out.append((f.name, f.name.replace("_", " ").capitalize(), options))
+    return out

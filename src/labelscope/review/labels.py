@@ -47,8 +47,8 @@ def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
     Manifest
         Same rows and order, label fields replaced by their latest values, plus ``flagged``,
         ``excluded``, ``confirmed``, ``changed`` (bool: a label field differs from disk) and
-        ``last_reviewer`` (who made the image's latest decision, "" if none). For the mask
-        layout ``age_group``, ``class_index`` and ``label`` are recomputed.
+        ``last_reviewer`` (who made the image's latest decision, "" if none). Where the schema
+        has factors, its derived columns (``age_group``, ``class_index``, ``label``) are recomputed.
     """
     base = manifest.df
     df = base.copy()
@@ -57,9 +57,10 @@ def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
     pos, fields, new = lt["pos"], lt["field"], lt["new"]
     changed = np.zeros(n, dtype=bool)
     current: dict[str, np.ndarray] = {}
+    schema = manifest.schema
     for field in manifest.fields:
         sel = fields == field
-        if field == "age":
+        if schema.is_int(field):
             before = base[field].to_numpy(dtype=np.int64)
             values = before.copy()
             values[pos[sel]] = new[sel].astype(np.int64)
@@ -70,7 +71,7 @@ def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
         current[field] = values
         if sel.any():
             changed |= values != before
-            df[field] = values if field == "age" else pd.Series(values, index=df.index).astype(base[field].dtype)
+            df[field] = values if schema.is_int(field) else pd.Series(values, index=df.index).astype(base[field].dtype)
     for state in STATE_COLUMNS:
         flags = np.zeros(n, dtype=bool)
         sel = fields == state
@@ -84,15 +85,14 @@ def apply_events(manifest: Manifest, latest: pd.DataFrame) -> Manifest:
         latest_row = newest_first[first]  # per image, its newest event
         who[pos[latest_row]] = lt["reviewer"][latest_row]
     df["last_reviewer"] = who
-    if manifest.layout == "mask" and n:
-        from ..dataset.mask import derive_columns
-
-        slim = pd.DataFrame({f: pd.Series(current[f], dtype=object) for f in ("mask", "gender")})
-        slim["age"] = current["age"]
-        derived = derive_columns(slim)
-        for col in ("age_group", "class_index", "label"):
+    if schema.factors and n:
+        sources = {f.field for f in schema.factors}
+        slim = pd.DataFrame({f: current[f] if schema.is_int(f) else pd.Series(current[f], dtype=object)
+                             for f in sources})
+        derived = schema.derive(slim)
+        for col in schema.derived:
             df[col] = derived[col].to_numpy()
-        df = df.astype({c: base[c].dtype for c in ("age_group", "label") if c in base.columns})
+        df = df.astype({c: base[c].dtype for c in schema.derived if c in base.columns and c != "class_index"})
     return manifest.with_df(df)
 
 
@@ -114,7 +114,8 @@ def label_changes(manifest: Manifest, latest: pd.DataFrame) -> pd.DataFrame:
     for field in lt["field"].unique():
         sel = (lt["field"] == field).to_numpy()
         col = manifest.df[field].to_numpy()[pos[sel]]
-        before[sel] = [str(int(v)) if field == "age" else str(v) for v in col]
+        as_int = manifest.schema.is_int(field)
+        before[sel] = [str(int(v)) if as_int else str(v) for v in col]
     out = pd.DataFrame({
         "image_id": lt["image_id"].to_numpy(),
         "group_id": manifest.df["group_id"].astype(str).to_numpy()[pos],

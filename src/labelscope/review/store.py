@@ -187,7 +187,7 @@ class ReviewStore:
         ``manifest``, so pass the ``current_labels`` the reviewer looked at). When someone
         changed either photo since, nothing is written and StaleLabelError names who.
         """
-        if manifest.layout != "mask":
+        if not manifest.schema.can_swap_masks:
             raise ReviewError("swapping incorrect/not_wear needs the mask layout")
         ids = self._group_ids(group_id, manifest)
         if seen is None:

@@ -91,7 +91,7 @@ def export_tree(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str],
     _check_target(root, out)
     latest, stats = store.snapshot()
     current = apply_events(manifest, latest)
-    people = person_frame(current, manifest) if manifest.layout == "mask" else None
+    people = person_frame(current, manifest) if manifest.schema.group_table else None
     plan = plan_tree(current, people)
     tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -154,7 +154,7 @@ class LabelsDataset(torch.utils.data.Dataset):
     samples : list of (str, int)
         ``(absolute path, class index)`` per row, as in ImageFolder.
     targets, image_ids, persons : lists, one entry per sample.
-    classes, class_to_idx, layout, excluded : as read by ``read_labels``.
+    classes, class_to_idx, layout, excluded, schema : as read by ``read_labels``.
     """
 
     def __init__(self, labels_csv: str | os.PathLike[str], root: str | os.PathLike[str], *,
@@ -170,7 +170,7 @@ class LabelsDataset(torch.utils.data.Dataset):
         self.table = table
         self.classes: list[str] = table.classes
         self.class_to_idx: dict[str, int] = table.class_to_idx
-        self.layout, self.excluded = table.layout, table.excluded
+        self.layout, self.excluded, self.schema = table.layout, table.excluded, table.schema
         self.samples: list[tuple[str, int]] = []
         for line, (rel, target) in enumerate(zip(table.df["path"], table.df["target"]), start=2):
             p = resolve_inside(self.root, str(rel))

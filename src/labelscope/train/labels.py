@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..dataset.mask import CLASS_NAMES
+from ..dataset.schema import LayoutSchema, schema_for_columns
 
 REQUIRED = ("image_id", "path", "label")
-MASK_COLUMNS = ("mask", "gender", "age_group", "class_index")
 
 
 class LabelsError(ValueError):
@@ -35,11 +34,13 @@ class LabelsTable:
     classes : list[str]
         Class names in index order.
     layout : str
-        ``"mask"`` (18 classes) or ``"generic"``.
+        The schema's name whose label columns the file has (``"mask"``: 18 classes) or ``"generic"``.
     excluded : int
         Rows left out because ``excluded`` was 1.
     source : Path
         The CSV file read.
+    schema : LayoutSchema or None
+        The schema whose classes decompose (mask x gender x age group), None for plain labels.
     """
 
     df: pd.DataFrame
@@ -47,6 +48,7 @@ class LabelsTable:
     layout: str
     excluded: int
     source: Path
+    schema: LayoutSchema | None = None
 
     @property
     def class_to_idx(self) -> dict[str, int]:
@@ -94,10 +96,11 @@ def read_labels(labels_csv: str | os.PathLike[str], *, classes: list[str] | None
     kept = df.loc[~excl].reset_index(drop=True)
     if kept.empty:
         raise LabelsError(f"{src}: no trainable rows ({int(excl.sum())} excluded of {len(df)})")
-    is_mask = all(c in df.columns for c in MASK_COLUMNS)
-    layout = "mask" if is_mask else "generic"
+    schema = schema_for_columns(df.columns)
+    is_mask = schema is not None
+    layout = schema.name if schema is not None else "generic"
     if classes is None:
-        classes = list(CLASS_NAMES) if is_mask else sorted(kept["label"].unique().tolist())
+        classes = list(schema.class_names) if schema is not None else sorted(kept["label"].unique().tolist())
     index = {c: i for i, c in enumerate(classes)}
     unknown = ~kept["label"].isin(index)
     if unknown.any():
@@ -112,7 +115,7 @@ def read_labels(labels_csv: str | os.PathLike[str], *, classes: list[str] | None
             raise LabelsError(f"{src}:{row['_line']}: class_index {row['class_index']!r} disagrees with "
                               f"label {row['label']!r}")
     kept["person"] = kept["person"].astype(str)
-    return LabelsTable(kept.drop(columns="_line"), list(classes), layout, int(excl.sum()), src)
+    return LabelsTable(kept.drop(columns="_line"), list(classes), layout, int(excl.sum()), src, schema)
 
 
 def read_face_boxes(path: str | os.PathLike[str] | None) -> dict[str, tuple[float, float, float, float]]:

@@ -1,10 +1,11 @@
 """Classification metrics in plain NumPy: accuracy, macro-F1 (the competition's score),
-per-attribute F1 for the 18 mask classes, and the confusion matrix."""
+per-factor F1 where the classes decompose (mask, gender, age group), and the confusion matrix."""
 from __future__ import annotations
 
 import numpy as np
 
-ATTRIBUTES = {"mask": lambda c: c // 6, "gender": lambda c: (c // 3) % 2, "age_group": lambda c: c % 3}
+from ..dataset.mask import SCHEMA as COMPETITION
+from ..dataset.schema import LayoutSchema
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -39,15 +40,24 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float((y_true == y_pred).mean()) if len(y_true) else float("nan")
 
 
-def attribute_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    """Macro-F1 of mask, gender and age group, from 18-class indices (class = m*6 + g*3 + a)."""
-    y_true, y_pred = np.asarray(y_true, int), np.asarray(y_pred, int)
-    return {name: macro_f1(f(y_true), f(y_pred)) for name, f in ATTRIBUTES.items()}
+def attribute_f1(y_true: np.ndarray, y_pred: np.ndarray, schema: LayoutSchema = COMPETITION) -> dict[str, float]:
+    """Macro-F1 of each factor of ``schema`` (default the competition's mask, gender, age group)."""
+    t = schema.decompose(np.asarray(y_true, int))
+    p = schema.decompose(np.asarray(y_pred, int))
+    return {name: macro_f1(t[name], p[name]) for name in schema.factor_names}
 
 
-def summarize(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, *, mask_layout: bool) -> dict[str, float]:
-    """accuracy, macro_f1 and (mask layout) ``f1_mask``, ``f1_gender``, ``f1_age_group``."""
+def factored(schema: LayoutSchema | None, num_classes: int) -> LayoutSchema | None:
+    """``schema`` when its classes decompose and there are exactly its classes, else None."""
+    names = schema.class_names if schema is not None else None
+    return schema if names is not None and len(names) == num_classes else None
+
+
+def summarize(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, *,
+              schema: LayoutSchema | None = None) -> dict[str, float]:
+    """accuracy, macro_f1 and, where ``schema``'s classes decompose, ``f1_<factor>`` of each."""
     out = {"accuracy": accuracy(y_true, y_pred), "macro_f1": macro_f1(y_true, y_pred, num_classes)}
-    if mask_layout:
-        out.update({f"f1_{k}": v for k, v in attribute_f1(y_true, y_pred).items()})
+    schema = factored(schema, num_classes)
+    if schema is not None:
+        out.update({f"f1_{k}": v for k, v in attribute_f1(y_true, y_pred, schema).items()})
     return out

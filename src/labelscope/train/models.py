@@ -21,12 +21,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..dataset.mask import SCHEMA as MULTI_SCHEMA
+
 MODELS = ("effnet", "small", "resnet18", "vgg16")
 DEFAULT_MODEL = "effnet"
 HEADS = ("single", "multi")
 # torchvision's weight file names (from the Weights enums' URLs), looked up in the hub cache.
 WEIGHT_FILES = {"resnet18": "resnet18-f37072fd.pth", "vgg16": "vgg16-397923af.pth"}
-MULTI_SIZES = {"mask": 3, "gender": 2, "age": 3}
+# The multi heads are the competition's factors; "age" names the age-group head (checkpoint keys).
+HEAD_NAMES = {"age_group": "age"}
+MULTI_SIZES = {HEAD_NAMES.get(f.name, f.name): len(f.values) for f in MULTI_SCHEMA.factors}
+MULTI_CLASSES = len(MULTI_SCHEMA.class_names)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # EfficientNet-Lite was trained on (pixel - 127) / 128 (TF's lite builder), not ImageNet mean/std
@@ -175,7 +180,7 @@ class Classifier(nn.Module):
         super().__init__()
         if heads not in HEADS:
             raise ValueError(f"heads must be single or multi, not {heads!r}")
-        if heads == "multi" and num_classes != 18:
+        if heads == "multi" and num_classes != MULTI_CLASSES:
             raise ValueError("heads=multi needs the 18-class mask layout (mask x gender x age group)")
         self.name, self.num_classes, self.heads_kind = name, num_classes, heads
         self.embedding_dim, self.weights_note, self.frozen = dim, weights_note, freeze_backbone
@@ -210,10 +215,11 @@ class Classifier(nn.Module):
         """(N, num_classes) scores whose softmax is the class probability."""
         if self.heads_kind == "single":
             return logits["class"]
-        m = torch.log_softmax(logits["mask"].float(), 1)
-        g = torch.log_softmax(logits["gender"].float(), 1)
-        a = torch.log_softmax(logits["age"].float(), 1)
-        return (m[:, :, None, None] + g[:, None, :, None] + a[:, None, None, :]).reshape(len(m), 18)
+        parts = [torch.log_softmax(logits[k].float(), 1) for k in MULTI_SIZES]  # first factor most significant
+        out = parts[0]
+        for p in parts[1:]:
+            out = (out[:, :, None] + p[:, None, :]).reshape(len(out), -1)
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.combine(self.head_logits(self.features(x)))
@@ -248,5 +254,10 @@ def build_model(name: str, num_classes: int, *, pretrained: str | os.PathLike[st
 
 
 def split_targets(target: torch.Tensor) -> dict[str, torch.Tensor]:
-    """18-class indices -> mask, gender and age-group indices (class = m*6 + g*3 + a)."""
-    return {"mask": target // 6, "gender": (target // 3) % 2, "age": target % 3}
+    """18-class indices -> mask, gender and age-group head indices (the schema's ``decompose``)."""
+    rest = target
+    out: dict[str, torch.Tensor] = {}
+    for name, n in reversed(list(MULTI_SIZES.items())):
+        out[name] = rest % n
+        rest = torch.div(rest, n, rounding_mode="floor")
+    return {k: out[k] for k in MULTI_SIZES}

@@ -247,10 +247,10 @@ def _nll(probs: np.ndarray, targets: np.ndarray) -> float:
     return float(-np.log(np.clip(probs[np.arange(len(targets)), targets], 1e-12, None)).mean())
 
 
-def _scores(eval_targets: np.ndarray, idx: np.ndarray, probs: np.ndarray, k: int, mask_layout: bool) -> dict:
+def _scores(eval_targets: np.ndarray, idx: np.ndarray, probs: np.ndarray, k: int, schema) -> dict:
     t = eval_targets[idx]
     keep = t >= 0
-    return summarize(t[keep], probs[keep].argmax(1), k, mask_layout=mask_layout)
+    return summarize(t[keep], probs[keep].argmax(1), k, schema=schema)
 
 
 def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: LabelsDataset, train_idx: np.ndarray,
@@ -284,7 +284,7 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
         model.load_state_dict(ckpt["model"])
         done, history = int(ckpt["epoch"]), list(ckpt["history"])
         log(f"fold {fold}: resuming after epoch {done} of {total} from {ckpt_path}")
-    mask_layout = k == 18 and train_ds.layout == "mask"
+    schema = train_ds.schema
     every = max(1, cfg.eval_every)
 
     def record(row: dict[str, Any], msg: str) -> None:
@@ -306,7 +306,7 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
             msg = f"fold {fold} epoch {ep}/{total} (head): loss {st['loss']:.3f}"
             if ep == head_epochs or ep % every == 0:
                 p = head_probs(model, features.feats[vi], device=device)
-                val = _scores(eval_targets, vi, p, k, mask_layout)
+                val = _scores(eval_targets, vi, p, k, schema)
                 row.update({"val_loss": _nll(p, given[vi]), "val_images": len(vi),
                             "eval_images_per_s": features.images_per_s, **{f"val_{n}": v for n, v in val.items()}})
                 msg += f", val macro-F1 {val['macro_f1']:.3f}, acc {val['accuracy']:.3f}"
@@ -347,7 +347,7 @@ def train_fold(cfg: TrainConfig, fold: int, train_ds: LabelsDataset, val_ds: Lab
             result = None
             if epoch == total or e % every == 0:
                 ev = evaluate(model, val_loader, device=device, amp=amp, progress=cfg.progress, desc=f"fold {fold} eval")
-                val = _scores(eval_targets, ev.indices, ev.probs, k, mask_layout)
+                val = _scores(eval_targets, ev.indices, ev.probs, k, schema)
                 row.update({"val_loss": ev.loss, "val_images": len(ev.indices), "eval_images_per_s": ev.images_per_s,
                             "skipped": tr["skipped"] + ev.skipped, **{f"val_{n}": v for n, v in val.items()}})
                 msg += (f", val loss {ev.loss:.3f}, val macro-F1 {val['macro_f1']:.3f}, acc {val['accuracy']:.3f}, "
@@ -487,7 +487,6 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr,
     scored = keep[eval_targets[keep] >= 0]
     y_eval = eval_targets[scored]
     pred = probs[scored].argmax(1)
-    mask_layout = base.layout == "mask" and k == 18
     cm = confusion(y_eval, pred, k)
     extra = None
     if cfg.eval_labels_csv:
@@ -504,7 +503,7 @@ def train(config: TrainConfig, *, log: Callable[[str], None] = _stderr,
         "classes": base.classes, "layout": base.layout, "weights": note, "images": n, "excluded": base.excluded,
         "predicted": int(len(keep)), "scored": int(len(scored)), "skipped": skipped, "folds": cfg.folds,
         "epochs": cfg.epochs, "head_epochs": cfg.head_epochs,
-        "oof": summarize(y_eval, pred, k, mask_layout=mask_layout),
+        "oof": summarize(y_eval, pred, k, schema=base.schema),
         "per_class_f1": dict(zip(base.classes, map(float, f1_per_class(cm)))),
         "history": history,
         "speed": {"device": str(device), "threads": threads, "workers": workers, "seconds": seconds,

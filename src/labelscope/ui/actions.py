@@ -13,7 +13,6 @@ import streamlit as st
 
 from ..config import Settings
 from ..dataset import Manifest
-from ..dataset.mask import GENDERS, MASKS
 from ..review.person import partial_persons, with_whole_persons
 from . import cache
 from .frame import reviewer, session_id
@@ -59,19 +58,16 @@ def run_action(settings: Settings, key: str, describe: str, act: Callable[[Any, 
 
 def value_input(manifest: Manifest, field: str, *, key: str, current: Any = None) -> None:
     """The widget for a new value of ``field`` (its state is ``st.session_state[key]``)."""
-    if manifest.layout != "mask":
-        classes = manifest.classes
-        idx = classes.index(current) if current in classes else 0
-        st.selectbox("New label", classes, index=idx, key=key)
-    elif field == "gender":
-        st.selectbox("New gender", GENDERS, index=GENDERS.index(current) if current in GENDERS else 0, key=key)
-    elif field == "mask":
-        st.selectbox("New mask", MASKS, index=MASKS.index(current) if current in MASKS else 0, key=key)
-    elif field == "age":
-        st.number_input("New age", min_value=0, max_value=130, step=1,
+    spec = manifest.schema.field(field)
+    if spec.kind in ("class", "choice"):
+        options = list(manifest.classes if spec.kind == "class" else spec.choices)
+        idx = options.index(current) if current in options else 0
+        st.selectbox(f"New {field}", options, index=idx, key=key)
+    elif spec.kind == "int":
+        st.number_input(f"New {field}", min_value=spec.lo, max_value=spec.hi, step=1,
                         value=int(current) if current is not None else 30, key=key)
     else:
-        st.text_input("New race", value=str(current or ""), key=key)
+        st.text_input(f"New {field}", value=str(current or ""), key=key)
 
 
 def _state(settings: Settings, key: str, verb: str, ids: list[str]) -> None:

@@ -21,7 +21,7 @@ MAX_POINTS = 4000
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def histogram_figure(hists: pd.DataFrame, layout: str, mode: str) -> dict:
+def histogram_figure(hists: pd.DataFrame, arrangement: str, mode: str) -> dict:
     """Group histograms overlaid (one line per group, a panel per channel) or as small multiples
     (a panel per group, one line per channel). Built with graph objects: plotly express took
     about a second for 18 groups x 3 channels."""
@@ -31,7 +31,7 @@ def histogram_figure(hists: pd.DataFrame, layout: str, mode: str) -> dict:
     channels = list(dict.fromkeys(hists["channel"]))
     palette = px.colors.qualitative.Plotly + px.colors.qualitative.D3
     by_key = {k: g for k, g in hists.groupby(["group", "channel"], sort=False)}
-    if layout == "overlay":
+    if arrangement == "overlay":
         fig = make_subplots(rows=1, cols=len(channels), shared_yaxes=True, horizontal_spacing=0.03,
                             subplot_titles=[f"channel {c}" for c in channels])
         for gi, group in enumerate(groups):

@@ -39,10 +39,10 @@ def _undo(settings: Settings, key: str) -> None:
     undo_action(settings, key)
 
 
-def _caption(row, is_mask: bool) -> str:
+def _caption(row, field: str) -> str:
     marks = "".join(m for col, m in (("flagged", "⚑"), ("changed", "✎"), ("excluded", "⊘")) if bool(row[col]))
     name = str(row["image_id"]).rsplit("/", 1)[-1]
-    value = row["mask"] if is_mask else row["label"]
+    value = row[field]
     return f"{marks} {name} · {value}".strip()
 
 
@@ -50,7 +50,7 @@ def _caption(row, is_mask: bool) -> str:
 def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> None:
     """Photos, attributes and fixes of one person / group (see the module docstring)."""
     current = cache.current_labels(settings)
-    is_mask = current.layout == "mask"
+    schema = current.schema
     rows = person_rows(current.df, group_id)
     if rows.empty:
         st.warning(f"No image has group {group_id!r}.")
@@ -64,11 +64,11 @@ def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> N
         for cell, (_, row) in zip(st.columns(per_row), chunk.iterrows()):
             with cell:
                 thumbnail(settings, row["image_id"], thumbs.get(row["image_id"]))
-                st.caption(md_escape(_caption(row, is_mask)))
+                st.caption(md_escape(_caption(row, schema.image_field)))
                 view_button(row["image_id"], rows["image_id"].tolist(), key=f"{key}.view.{row['image_id']}",
                             owner=key)
 
-    fields = current.person_fields if is_mask else ["label"]
+    fields = current.person_fields or [schema.image_field]
     attrs = person_attributes(rows, fields)
     shown = st.columns(len(fields) + 1)
     shown[0].metric("Photos", len(rows))
@@ -88,7 +88,7 @@ def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> N
             st.button(f"Set {f} for all {len(rows)}", key=f"{key}.set.{f}", on_click=_set_field,
                       args=(settings, key, group_id, f, seen), disabled=blocked, width="stretch")
     b1, b2 = st.columns(2)
-    if is_mask:
+    if schema.can_swap_masks:
         seen_masks = dict(zip(rows["image_id"], rows["mask"].astype(str)))
         b1.button("Swap incorrect ↔ normal", key=f"{key}.swap", on_click=_swap,
                   args=(settings, key, group_id, seen_masks),
