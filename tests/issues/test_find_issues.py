@@ -11,7 +11,7 @@ from labelscope.issues.find import SUSPECT_COLUMNS
 
 def test_registry_holds_one_check_per_module():
     assert set(CHECKS) == {"label", "person", "duplicate", "outlier", "quality"}
-    assert CHECKS["person"].layouts == ("mask",)
+    assert set(CHECKS["person"].layouts) == {"mask", "attrs"}  # the layouts whose groups are people
 
 
 def test_mask_world_ranks_person_faults_first_and_does_not_repeat_swapped_photos(mask_world):

@@ -12,7 +12,8 @@ from ..config import Settings
 def add_dataset_args(p: argparse.ArgumentParser, *, workspace: bool = True) -> None:
     """``DATASET`` (folder, or the CSV file) plus ``--layout`` and ``--workspace``."""
     p.add_argument("dataset", metavar="DATASET", help="dataset folder, or the CSV file for the CSV layout")
-    p.add_argument("--layout", default="auto", choices=["auto", "mask", "folder", "csv"])
+    # dataset.LAYOUTS, written out: importing dataset (pandas) would slow every --help
+    p.add_argument("--layout", default="auto", choices=["auto", "mask", "folder", "csv", "attrs"])
     if workspace:
         p.add_argument("--workspace", metavar="WS", default=None,
                        help="workspace folder (default: .labelscope/ in the dataset's folder)")

@@ -1,6 +1,7 @@
 """Dataset ingestion: a layout on disk -> the Manifest (one row per image).
 
->>> m = load_dataset("data/demo")          # layout detected: mask, folder or csv
+>>> m = load_dataset("data/demo")          # layout detected: mask, folder, csv or attrs
+>>> m.schema.fields                          # what the labels are: ask the schema, not the layout's name
 >>> m.df.head(); [str(p) for p in m.problems]
 """
 from __future__ import annotations
@@ -8,19 +9,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .attrs import is_attrs_csv, load_attrs
 from .base import IMAGE_EXTENSIONS, DatasetError, Manifest, Problem
 from .folder import load_folder
 from .manifest import load_csv_manifest
 from .mask import is_mask_layout, load_mask
+from .schema import LayoutSchema
 
-LAYOUTS = ("auto", "mask", "folder", "csv")
+LAYOUTS = ("auto", "mask", "folder", "csv", "attrs")
 
 
 def detect_layout(root: str | os.PathLike[str]) -> str:
-    """``csv`` for a file, ``mask`` for a folder with train.csv + images/, else ``folder``."""
+    """For a file: ``attrs`` (path, mask, gender, age columns) or ``csv``; for a folder: ``mask``
+    (train.csv + images/) or ``folder``."""
     p = Path(root)
     if p.is_file():
-        return "csv"
+        return "attrs" if is_attrs_csv(p) else "csv"
     if is_mask_layout(p):
         return "mask"
     return "folder"
@@ -45,6 +49,8 @@ def check_dataset(root: str | os.PathLike[str], layout: str = "auto") -> Manifes
     layout = detect_layout(p) if layout == "auto" else layout
     if layout == "csv":
         return load_csv_manifest(p)
+    if layout == "attrs":
+        return load_attrs(p)
     if layout == "mask":
         return load_mask(p)
     return load_folder(p)
@@ -61,5 +67,5 @@ def load_dataset(root: str | os.PathLike[str], layout: str = "auto") -> Manifest
     return m
 
 
-__all__ = ["IMAGE_EXTENSIONS", "DatasetError", "Manifest", "Problem", "check_dataset", "detect_layout",
+__all__ = ["IMAGE_EXTENSIONS", "DatasetError", "LayoutSchema", "Manifest", "Problem", "check_dataset", "detect_layout",
            "load_dataset", "LAYOUTS"]

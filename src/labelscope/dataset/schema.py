@@ -122,7 +122,7 @@ class LayoutSchema:
     groups_are_people: bool = False      # a group is one person: their photos look alike
     can_swap_masks: bool = False         # a group's incorrect / not_wear photos may be swapped
     group_table: str | None = None       # exported one row per group under this name (train.csv)
-    tree: Literal["mask", "folder", "csv"] = "csv"
+    tree: Literal["mask", "folder", "csv", "attrs"] = "csv"
     export_note: str = ""                # what the Export page adds to "labels.csv (one row per image)"
     tree_note: str = ""                  # how the corrected tree is laid out
 

@@ -59,12 +59,15 @@ def plan_tree(current: Manifest, people: pd.DataFrame | None = None) -> TreePlan
         Mask layout: one row per person (``id, gender, race, age, path``) with the values the
         tree should carry (``review.export.person_frame``); required for that layout.
     """
-    if current.layout == "mask":
+    shape = current.schema.tree
+    if shape == "mask":
         if people is None:
             raise ValueError("the mask layout's tree needs the person table (id, gender, race, age, path)")
         return _plan_mask(current, people)
-    if current.layout == "folder":
+    if shape == "folder":
         return _plan_folder(current)
+    if shape == "attrs":
+        return _plan_attrs(current)
     return _plan_csv(current)
 
 
@@ -142,6 +145,18 @@ def _plan_csv(current: Manifest) -> TreePlan:
     plan.links = {image_id: image_id for image_id, _, _ in rows}
     name = current.source.name if current.source.suffix.lower() == ".csv" else "labels.csv"
     plan.files[name] = _csv_bytes(["path", "label", "group"], rows)
+    return plan
+
+
+def _plan_attrs(current: Manifest) -> TreePlan:
+    """The multi-attribute CSV (path, mask, gender, age, group) with today's values, images in place."""
+    plan = TreePlan()
+    kept = _kept(current, plan)
+    plan.links = {i: i for i in kept["image_id"].astype(str)}
+    rows = [[i, m, g, int(a), grp] for i, m, g, a, grp in zip(
+        kept["image_id"].astype(str), kept["mask"].astype(str), kept["gender"].astype(str), kept["age"],
+        kept["group_id"].astype(str))]
+    plan.files[current.source.name] = _csv_bytes(["path", "mask", "gender", "age", "group"], rows)
     return plan
 
 

@@ -95,7 +95,7 @@ class Check:
         return () if not self.factors else tuple(n for n, s in SCHEMAS.items() if self.fits(s))
 
     def applies(self, inputs: IssueInputs) -> bool:
-        if not self.fits(inputs.manifest.schema):
+        if not self.fits(inputs.manifest.schema) or (self.factors and not inputs.manifest.has_groups):
             return False
         if not self.needs:
             return True
