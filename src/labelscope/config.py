@@ -14,9 +14,19 @@ DEFAULT_DATASET = "data/demo"
 WORKSPACE_DIRNAME = ".labelscope"
 
 
+def safe_resolve(p: str | os.PathLike[str]) -> Path:
+    """``Path(p).expanduser().resolve()``, or the absolute path when it cannot be resolved (a
+    symlink loop raises RuntimeError): the loader then names the problem instead of crashing."""
+    q = Path(p).expanduser()
+    try:
+        return q.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(q))
+
+
 def default_workspace(dataset: str | os.PathLike[str]) -> Path:
     """The workspace of a dataset: ``.labelscope/`` in its folder (the CSV's folder for a CSV)."""
-    p = Path(dataset).expanduser().resolve()
+    p = safe_resolve(dataset)
     base = p.parent if p.is_file() else p
     return base / WORKSPACE_DIRNAME
 
@@ -57,12 +67,12 @@ class Settings:
     ) -> "Settings":
         """Defaults < environment (``LABELSCOPE_*``) < explicit arguments."""
         env = dict(os.environ if env is None else env)
-        ds = Path(dataset or env.get("LABELSCOPE_DATASET") or DEFAULT_DATASET).expanduser().resolve()
+        ds = safe_resolve(dataset or env.get("LABELSCOPE_DATASET") or DEFAULT_DATASET)
         ws = workspace or env.get("LABELSCOPE_WORKSPACE") or default_workspace(ds)
         w = workers or int(env.get("LABELSCOPE_WORKERS") or 0) or (os.cpu_count() or 1)
         return cls(
             dataset=ds,
-            workspace=Path(ws).expanduser().resolve(),
+            workspace=safe_resolve(ws),
             layout=layout or env.get("LABELSCOPE_LAYOUT", "auto"),
             workers=max(1, int(w)),
             db_url=env.get("LABELSCOPE_DB_URL", ""),

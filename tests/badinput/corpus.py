@@ -110,7 +110,7 @@ def build_csv(root: Path) -> list[Case]:
             "imgs/a.jpg,cat,g1\n"          # line 4
             "imgs/nope.jpg,dog,\n"         # line 5
             "imgs/b.jpg,dog,g2\n"          # line 6
-            "imgs/c.jpg,=HYPERLINK(1),g3\n")  # line 7: a formula-like label, kept but neutralised on export
+            "imgs/c.jpg,=HYPERLINK(1),g3\n")  # line 7: a formula-like label, exported verbatim
     (root / "list.csv").write_bytes(("\ufeff" + text).encode("utf-8"))
     (root / "nocols.csv").write_text("file,class\nimgs/a.jpg,cat\n")
     return [

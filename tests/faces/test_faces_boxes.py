@@ -74,7 +74,7 @@ def test_boxes_table_fallback_and_export(faces, tmp_path):
     csv = export_boxes(faces, tmp_path / "boxes.csv", fallback=crop)
     text = csv.read_text()
     assert text.splitlines()[0] == "image_id,x1,y1,x2,y2,score,source"
-    assert "'=cmd,,,,,,none" in text  # formula neutralised, missing values empty
+    assert "\n=cmd,,,,,,none" in text  # an image id is written verbatim (it must name its file), missing values empty
     pq = export_boxes(faces, tmp_path / "boxes.parquet", fallback=crop)
     from labelscope.train.labels import read_face_boxes  # what training's crop option reads
 

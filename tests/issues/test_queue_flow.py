@@ -130,7 +130,8 @@ def test_filter_switch_undo_and_per_card_state(queue_app):
         ["cat/0.jpg", "confirmed", "0", "undo"]]
     assert ev.iloc[-1]["reverts"] == ev.iloc[1]["batch"]
     notes = [c.value.replace("\\", "") for c in at.caption]
-    assert any("Last: Undone: 1 event(s) on 1 image(s)" in c and "(card #2)" in c for c in notes)
+    assert any("Last: Undone: undid confirmed back from '1' to '0' on cat/0.jpg" in c and "(card #2)" in c
+               for c in notes)  # says what it undid
 
 
 def test_review_deeper_after_the_flagged_items(queue_app):

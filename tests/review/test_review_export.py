@@ -100,7 +100,9 @@ def test_folder_layout_writes_labels_csv_alone(tmp_path, folder_dataset):
     assert labels.set_index("image_id").loc["dog/1.jpg", ["label", "changed"]].tolist() == ["cat", "1"]
 
 
-def test_spreadsheet_formulas_are_neutralised(tmp_path, mask_dataset):
+def test_formulas_are_neutralised_in_free_text_only(tmp_path, mask_dataset):
+    """Reviewer names are free text a spreadsheet would run; labels and attributes are data
+    that training reads back, so they round-trip exactly."""
     text = (mask_dataset / "train.csv").read_text().replace(",Asian,25,", ",=HYPERLINK(1),25,")
     (mask_dataset / "train.csv").write_text(text)
     m = load_dataset(mask_dataset)
@@ -108,7 +110,7 @@ def test_spreadsheet_formulas_are_neutralised(tmp_path, mask_dataset):
     s.relabel(m.df["image_id"].tolist()[-1:], "race", "+cmd", reviewer="@evil")
     r = export_labels(m, s, tmp_path / "out")
     train = list(csv.DictReader(io.StringIO(r.files["train.csv"].read_text())))
-    assert train[0]["race"] == "'=HYPERLINK(1)"
+    assert train[0]["race"] == "=HYPERLINK(1)"
     labels = r.files["labels.csv"].read_text()
     assert "'@evil" in labels and ",@evil" not in labels
     assert [neutralise(v) for v in ("=1", "-2", "a=b", "", None, 3)] == ["'=1", "'-2", "a=b", "", "", "3"]

@@ -143,12 +143,15 @@ def test_swap_masks_exchanges_incorrect_and_normal(store, mask):
     df = store.current_labels(mask).df.set_index("image_id")
     assert (df.loc[inc, "mask"], df.loc[nor, "mask"]) == ("not_wear", "incorrect")
     assert df.loc[inc, "label"] == "not_wear_male_30-59"
-    store.swap_masks("000002", reviewer="bob", manifest=mask)  # swapping back works on today's labels
+    with pytest.raises(StaleLabelError, match="changed to 'not_wear' by ana"):  # not a toggle: bob saw the disk
+        store.swap_masks("000002", reviewer="bob", manifest=mask)
+    today = store.current_labels(mask)
+    store.swap_masks("000002", reviewer="bob", manifest=today)  # swapping back what bob sees today
     df = store.current_labels(mask).df.set_index("image_id")
     assert df.loc[inc, "mask"] == "incorrect" and not df.loc[inc, "changed"]
     store.relabel([nor], "mask", "wear", reviewer="ana")
     with pytest.raises(ReviewError, match="exactly one of each"):
-        store.swap_masks("000002", reviewer="ana", manifest=mask)
+        store.swap_masks("000002", reviewer="ana", manifest=store.current_labels(mask))
 
 
 def test_folder_layout_relabels_label(tmp_path, folder_dataset):

@@ -38,8 +38,14 @@ def check_dataset(root: str | os.PathLike[str], layout: str = "auto") -> Manifes
     if not p.exists():
         import pandas as pd
 
-        return Manifest(pd.DataFrame(columns=["image_id", "label", "group_id"]), p.resolve(), layout, p.resolve(),
-                        [Problem("error", "not_found", "dataset path does not exist", str(p))])
+        from ..config import safe_resolve
+        from .base import link_loops
+
+        where = safe_resolve(p)
+        why = ("dataset path is a symlink loop (it never reaches a file or folder)" if p.is_symlink() and link_loops(p)
+               else "dataset path does not exist")
+        return Manifest(pd.DataFrame(columns=["image_id", "label", "group_id"]), where, layout, where,
+                        [Problem("error", "symlink_loop" if "loop" in why else "not_found", why, str(p))])
     layout = detect_layout(p) if layout == "auto" else layout
     if layout == "csv":
         return load_csv_manifest(p)

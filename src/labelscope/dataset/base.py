@@ -136,16 +136,57 @@ class Manifest:
 
 
 def resolve_inside(root: Path, rel: str) -> Path | None:
-    """``root / rel`` resolved, or None when it escapes ``root`` (``..``, absolute, symlink out)."""
+    """``root / rel`` resolved, or None when it escapes ``root`` (``..``, absolute, symlink out)
+    or cannot be resolved (a symlink loop, an unreadable link). ``root`` itself may be a link
+    (``images/`` on another disk): containment is checked against where it resolves to."""
     if not rel or os.path.isabs(rel) or rel.startswith(("/", "\\")):
         return None
-    root_r = root.resolve()
-    p = (root_r / rel).resolve()
+    try:
+        root_r = root.resolve()
+        p = (root_r / rel).resolve(strict=False)
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: "Symlink loop" (Python < 3.13)
+        return None
     try:
         p.relative_to(root_r)
     except ValueError:
         return None
     return p
+
+
+safe_resolve_inside = resolve_inside
+
+
+def link_loops(p: Path) -> bool:
+    """True when ``p`` is a symlink that never reaches a file (``x.jpg -> x.jpg``, a -> b -> a)."""
+    try:
+        p.resolve(strict=True)
+        return False
+    except RuntimeError:
+        return True
+    except OSError as e:
+        import errno
+
+        return e.errno == errno.ELOOP
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can always be printed and stored (undecodable bytes as ``\\xff``)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def is_utf8_name(name: str) -> bool:
+    """False for a file name holding bytes that are not UTF-8 (``bad\\xff.jpg`` on Linux)."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def bad_name_problem(rel: str, row: int | None = None) -> "Problem":
+    shown = printable_name(rel)
+    return Problem("warning", "bad_file_name", f"file name {shown!r} is not valid UTF-8; ignored (rename it, e.g. "
+                   "`convmv -f latin1 -t utf8`, to include it)", shown, row)
 
 
 def is_image_file(p: Path) -> bool:

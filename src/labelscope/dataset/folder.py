@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Manifest, Problem, is_image_file, resolve_inside
+from .base import Manifest, Problem, bad_name_problem, is_image_file, is_utf8_name, link_loops, resolve_inside
 from .schema import LayoutSchema, register
 
 SCHEMA = register("folder", LayoutSchema("folder", tree="folder", tree_note=": one folder per corrected class"))
@@ -29,11 +29,18 @@ def load_folder(root: Path) -> Manifest:
             rel = f.relative_to(root)
             if any(part.startswith(".") for part in rel.parts) or not f.is_file() and not f.is_symlink():
                 continue
+            if not is_utf8_name(rel.as_posix()):
+                problems.append(bad_name_problem(rel.as_posix()))
+                continue
             if not is_image_file(f):
                 continue
             if resolve_inside(root, rel.as_posix()) is None:
-                problems.append(Problem("warning", "outside_root", "symlink points outside the dataset root; ignored",
-                                        rel.as_posix()))
+                if link_loops(f):
+                    problems.append(Problem("warning", "symlink_loop", "symlink loop (the link never reaches a "
+                                            "file); ignored", rel.as_posix()))
+                else:
+                    problems.append(Problem("warning", "outside_root", "symlink points outside the dataset root; "
+                                            "ignored", rel.as_posix()))
                 continue
             if not f.exists():
                 problems.append(Problem("warning", "missing_image", "broken link; ignored", rel.as_posix()))

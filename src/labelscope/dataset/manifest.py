@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Manifest, Problem, resolve_inside
+from .base import Manifest, Problem, link_loops, resolve_inside
 from .csvio import read_csv_rows
 from .schema import LayoutSchema, register
 
@@ -38,8 +38,12 @@ def load_csv_manifest(csv_path: Path) -> Manifest:
             continue
         p = resolve_inside(root, rel)
         if p is None:
-            problems.append(Problem("warning", "outside_root", f"path {rel!r} escapes the dataset root; rejected",
-                                    name, line))
+            if link_loops(root / rel):
+                problems.append(Problem("warning", "symlink_loop", f"path {rel!r} is a symlink loop; rejected",
+                                        name, line))
+            else:
+                problems.append(Problem("warning", "outside_root", f"path {rel!r} escapes the dataset root; "
+                                        "rejected", name, line))
             continue
         image_id = p.relative_to(root.resolve()).as_posix()
         if image_id in seen:

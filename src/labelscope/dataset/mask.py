@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .base import Manifest, Problem, resolve_inside
+from .base import Manifest, Problem, bad_name_problem, is_utf8_name, link_loops, safe_resolve_inside
 from .csvio import read_csv_rows
 from .schema import Factor, FieldSpec, LayoutSchema, parse_age, register
 
@@ -76,7 +76,9 @@ def load_mask(root: Path) -> Manifest:
 
     records: list[dict] = []
     seen_ids: dict[str, int] = {}
-    seen_paths: dict[str, int] = {}
+    seen_paths: dict[Path, tuple[int, str]] = {}  # resolved person folder -> (line, path as written)
+    images = root / "images"
+    images_r = images.resolve()
     for line, row in rows:
         pid = (row.get("id") or "").strip()
         gender = (row.get("gender") or "").strip().lower()
@@ -103,16 +105,20 @@ def load_mask(root: Path) -> Manifest:
                                     f"person {pid} skipped", "train.csv", line))
             bad = True
             age = -1
-        folder = resolve_inside(root / "images", ppath) if ppath else None
-        if folder is None:
-            problems.append(Problem("warning", "outside_root", f"path {ppath!r} is empty or escapes images/; "
+        folder = safe_resolve_inside(images, ppath) if ppath else None
+        if folder is None or folder == images_r:
+            problems.append(Problem("warning", "outside_root", f"path {ppath!r} is empty, loops or escapes images/; "
                                     f"person {pid} skipped", "train.csv", line))
             continue
-        if ppath in seen_paths:
-            problems.append(Problem("warning", "duplicate_path", f"path {ppath!r} already on line {seen_paths[ppath]}; "
-                                    "row skipped", "train.csv", line))
+        if folder in seen_paths:  # compared resolved: "x/", "x/../x" and a link to x all reach x's photos
+            first, spelled = seen_paths[folder]
+            problems.append(Problem("error", "duplicate_path",
+                                    f"path {ppath!r} (person {pid}) reaches the same folder as path {spelled!r} on "
+                                    f"line {first}: two rows cannot own the same photos; give each person its own "
+                                    f"folder (lines {first} and {line})", "train.csv", line))
             continue
-        seen_paths[ppath] = line
+        seen_paths[folder] = (line, ppath)
+        canon = folder.relative_to(images_r).as_posix()  # the folder's one spelling, for the image ids
         if not folder.is_dir():
             problems.append(Problem("warning", "missing_image", f"person folder images/{ppath}/ does not exist",
                                     f"images/{ppath}", line))
@@ -122,7 +128,7 @@ def load_mask(root: Path) -> Manifest:
             continue
         for stem, f in files.items():
             records.append({
-                "image_id": f.relative_to(root).as_posix(), "group_id": pid, "mask": STEM_TO_MASK[stem],
+                "image_id": f"images/{canon}/{f.name}", "group_id": pid, "mask": STEM_TO_MASK[stem],
                 "gender": gender, "age": age, "race": race, "person_path": ppath, "csv_row": line,
             })
     if not records:
@@ -140,7 +146,16 @@ def load_mask(root: Path) -> Manifest:
 def _person_files(folder: Path, ppath: str, line: int, problems: list[Problem]) -> dict[str, Path]:
     """The expected photos of one person folder; names missing, doubled and unexpected files."""
     found: dict[str, Path] = {}
-    for f in sorted(folder.iterdir()):
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as e:
+        problems.append(Problem("warning", "unreadable_folder", f"cannot list the person folder: {e.strerror or e}",
+                                f"images/{ppath}", line))
+        return found
+    for f in entries:
+        if not is_utf8_name(f.name):
+            problems.append(bad_name_problem(f"images/{ppath}/{f.name}", line))
+            continue
         if f.name.startswith(".") or f.is_dir():
             continue
         stem, ext = f.stem, f.suffix.lower()
@@ -149,9 +164,10 @@ def _person_files(folder: Path, ppath: str, line: int, problems: list[Problem]) 
                                     "(mask1-5, incorrect_mask, normal .jpg/.jpeg/.png); ignored",
                                     f"images/{ppath}/{f.name}", line))
             continue
-        if f.is_symlink() and resolve_inside(folder, f.name) is None:  # resolving every file is slow
-            problems.append(Problem("warning", "outside_root", f"{f.name} links outside the dataset; ignored",
-                                    f"images/{ppath}/{f.name}", line))
+        if f.is_symlink() and safe_resolve_inside(folder, f.name) is None:  # resolving every file is slow
+            why = "is a symlink loop" if link_loops(f) else "links outside the dataset"
+            problems.append(Problem("warning", "outside_root" if "outside" in why else "symlink_loop",
+                                    f"{f.name} {why}; ignored", f"images/{ppath}/{f.name}", line))
             continue
         if stem in found:
             problems.append(Problem("warning", "duplicate_file", f"{f.name} doubles {found[stem].name}; ignored",

@@ -36,6 +36,24 @@ def item_images(row: Any, manifest: Manifest) -> list[str]:
     return ids
 
 
+def seen_values(row: Any, manifest: Manifest) -> dict[str, dict[str, str]]:
+    """What the reviewer sees on a card: ``{field: {image_id: value}}`` for every label field of
+    every image the suspect concerns, taken from ``manifest`` (the ``current_labels`` the card was
+    drawn from). Passed to the decision functions so a write made on stale values is refused."""
+    ids = list(dict.fromkeys(item_images(row, manifest) + [i for i, _ in mask_moves(row)]
+                             + [i for i in str(value_of(row, "images")).split(";") if i]))
+    df = manifest.df
+    sel = df[df["image_id"].isin(ids)]
+    return {f: dict(zip(sel["image_id"].astype(str), sel[f].astype(str))) for f in manifest.fields if f in sel}
+
+
+def _seen_of(seen: dict[str, dict[str, str]] | None, field: str, ids: list[str] | None = None) -> Any:
+    if not seen or field not in seen:
+        return None
+    values = seen[field]
+    return {i: values[i] for i in ids if i in values} if ids is not None else dict(values)
+
+
 def field_value(manifest: Manifest, field: str, suggested: str) -> Any:
     """The value of ``field`` a suggestion about one of its factors sets (age group ``>=60`` -> age 65)."""
     factor = next((f for f in manifest.schema.factors if f.field == field), None)
@@ -46,8 +64,13 @@ def can_accept(row: Any) -> bool:
     return value_of(row, "issue") in EXCLUDE_ON_ACCEPT or bool(value_of(row, "suggested"))
 
 
-def accept(store: Any, row: Any, *, reviewer: str, manifest: Manifest, age: int | None = None) -> list[dict]:
-    """Apply the suspect's suggestion (see the module docstring)."""
+def accept(store: Any, row: Any, *, reviewer: str, manifest: Manifest, age: int | None = None,
+           seen: dict[str, dict[str, str]] | None = None) -> list[dict]:
+    """Apply the suspect's suggestion (see the module docstring).
+
+    ``seen`` (``seen_values`` of the card as drawn) is what the reviewer looked at: a write is
+    refused, naming who changed what, when the labels moved since.
+    """
     issue, field = value_of(row, "issue"), value_of(row, "field")
     suggested, given = str(value_of(row, "suggested")), value_of(row, "given")
     note = f"queue: accepted {issue} suggestion"
@@ -58,11 +81,13 @@ def accept(store: Any, row: Any, *, reviewer: str, manifest: Manifest, age: int 
     if issue == "person" and field in manifest.person_fields:
         value = int(age) if age is not None and manifest.schema.is_int(field) else field_value(manifest, field, suggested)
         return store.relabel_person(value_of(row, "person"), field, value, reviewer=reviewer, manifest=manifest,
-                                    note=note)
+                                    note=note, expected_old=_seen_of(seen, field))
     if issue == "person" and field == "mask":
-        return _accept_mask_assignment(store, row, reviewer=reviewer, manifest=manifest, note=note)
-    return store.relabel([value_of(row, "image_id")], field or "label", suggested, reviewer=reviewer,
-                         manifest=manifest, expected_old=given, note=note)
+        return _accept_mask_assignment(store, row, reviewer=reviewer, manifest=manifest, note=note, seen=seen)
+    image_id = str(value_of(row, "image_id"))
+    shown = (_seen_of(seen, field or "label", [image_id]) or {}).get(image_id)
+    return store.relabel([image_id], field or "label", suggested, reviewer=reviewer,
+                         manifest=manifest, expected_old=given if shown is None else shown, note=note)
 
 
 def keep(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
@@ -76,13 +101,16 @@ def exclude(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[
     return store.exclude(ids, reviewer=reviewer, manifest=manifest, note="queue: excluded")
 
 
-def relabel(store: Any, row: Any, field: str, value: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
-    """Set ``field`` to the reviewer's ``value``: for the person when the field belongs to the person."""
+def relabel(store: Any, row: Any, field: str, value: Any, *, reviewer: str, manifest: Manifest,
+            seen: dict[str, dict[str, str]] | None = None) -> list[dict]:
+    """Set ``field`` to the reviewer's ``value``: for the person when the field belongs to the person.
+    ``seen``: as for ``accept``."""
     if field in manifest.person_fields and value_of(row, "person"):
         return store.relabel_person(value_of(row, "person"), field, value, reviewer=reviewer, manifest=manifest,
-                                    note="queue: relabelled")
+                                    note="queue: relabelled", expected_old=_seen_of(seen, field))
     ids = [value_of(row, "image_id")] if value_of(row, "image_id") else item_images(row, manifest)
-    return store.relabel(ids, field, value, reviewer=reviewer, manifest=manifest, note="queue: relabelled")
+    return store.relabel(ids, field, value, reviewer=reviewer, manifest=manifest, note="queue: relabelled",
+                         expected_old=_seen_of(seen, field, ids))
 
 
 def mask_moves(row: Any) -> list[tuple[str, str]]:
@@ -97,16 +125,18 @@ def mask_moves(row: Any) -> list[tuple[str, str]]:
     return moves
 
 
-def _accept_mask_assignment(store, row, *, reviewer, manifest, note) -> list[dict]:
+def _accept_mask_assignment(store, row, *, reviewer, manifest, note, seen=None) -> list[dict]:
     from ..review import Change
 
     moves = mask_moves(row)
     if not moves:
         raise ValueError(f"cannot read the mask suggestion {value_of(row, 'suggested')!r}")
-    current = manifest.df.set_index("image_id")["mask"]
+    shown = _seen_of(seen, "mask")
+    current = shown if shown is not None else manifest.df.set_index("image_id")["mask"].astype(str).to_dict()
     pair = sorted((str(current.get(i)), v) for i, v in moves)
     if pair == [("incorrect", "not_wear"), ("not_wear", "incorrect")]:
-        return store.swap_masks(value_of(row, "person"), reviewer=reviewer, manifest=manifest, note=note)
+        return store.swap_masks(value_of(row, "person"), reviewer=reviewer, manifest=manifest, note=note,
+                                seen={i: current.get(i) for i, _ in moves})
     return store.apply_changes([Change(i, "mask", v, str(current.get(i))) for i, v in moves], reviewer=reviewer,
                                manifest=manifest, note=note)
 
@@ -155,14 +185,21 @@ def exclude_copy(store: Any, row: Any, which: str, *, reviewer: str, manifest: M
                          note=f"queue: duplicate, excluded {which} copy")
 
 
-def match_other(store: Any, row: Any, *, reviewer: str, manifest: Manifest) -> list[dict]:
-    """Give this copy every label field of the other copy (one event per field that differs)."""
+def match_other(store: Any, row: Any, *, reviewer: str, manifest: Manifest,
+                seen: dict[str, dict[str, str]] | None = None) -> list[dict]:
+    """Give this copy every label field of the other copy (one event per field that differs);
+    ``seen``: as for ``accept`` (the values both copies showed)."""
     from ..review import Change
 
     this, other = duplicate_pair(row)
     df = manifest.df.set_index("image_id")
-    changes = [Change(this, f, str(df.at[other, f]), str(df.at[this, f])) for f in manifest.fields
-               if str(df.at[this, f]) != str(df.at[other, f])]
+
+    def shown(i: str, f: str) -> str:
+        v = (seen or {}).get(f, {}).get(i)
+        return str(df.at[i, f]) if v is None else v
+
+    changes = [Change(this, f, shown(other, f), shown(this, f)) for f in manifest.fields
+               if shown(this, f) != shown(other, f)]
     if not changes:
         return []
     return store.apply_changes(changes, reviewer=reviewer, manifest=manifest, note="queue: duplicate, relabelled to match")

@@ -18,7 +18,7 @@ from .filters import REVIEW_STATES, filter_choices, filter_labels
 from .fixes import apply_fixes, read_fixes
 from .labels import apply_events, label_changes
 from .person import group_ids, partial_persons, person_attributes, person_rows, with_whole_persons
-from .store import Change, ReviewStore, open_review_store
+from .store import Change, ReviewStore, describe_undo, open_review_store
 from .tree import TreeResult, export_tree, inconsistent_persons
 
 
@@ -30,6 +30,6 @@ def current_labels(manifest: Manifest, store: Any) -> Manifest:
 
 
 __all__ = ["ACTIONS", "Change", "ExportResult", "REVIEW_STATES", "ReviewError", "ReviewStore", "STATE_FIELDS",
-           "StaleLabelError", "TreeResult", "apply_events", "apply_fixes", "current_labels", "export_labels",
+           "StaleLabelError", "TreeResult", "apply_events", "apply_fixes", "current_labels", "describe_undo", "export_labels",
            "export_tree", "filter_choices", "filter_labels", "group_ids", "inconsistent_persons", "label_changes", "open_review_store",
            "partial_persons", "person_attributes", "person_rows", "read_fixes", "with_whole_persons"]

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
     action TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
     batch TEXT NOT NULL,
-    reverts TEXT
+    reverts TEXT,
+    session TEXT
 );
 CREATE INDEX IF NOT EXISTS events_image_field ON events (image_id, field, id);
 CREATE INDEX IF NOT EXISTS events_reviewer ON events (reviewer, id);
@@ -82,6 +83,7 @@ def create(path: Path) -> None:
                 for stmt in SCHEMA.split(";"):
                     if stmt.strip():
                         con.execute(stmt)
+                _add_missing_columns(con)
                 con.execute("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
                 con.execute("COMMIT")
             except BaseException:
@@ -91,6 +93,17 @@ def create(path: Path) -> None:
         _retry(_schema)
     finally:
         con.close()
+
+
+# columns added after the first release: (name, SQL type); an older file gets them on open
+ADDED_COLUMNS = (("session", "TEXT"),)
+
+
+def _add_missing_columns(con: sqlite3.Connection) -> None:
+    have = {row[1] for row in con.execute("PRAGMA table_info(events)")}
+    for name, kind in ADDED_COLUMNS:
+        if name not in have:
+            con.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
 
 
 class Database:

@@ -32,6 +32,10 @@ LABELS_COLUMNS_MASK = ["image_id", "path", "person", "mask", "gender", "age", "a
                        "label", "excluded", "changed", "last_reviewer"]
 TRAIN_COLUMNS = ["id", "gender", "race", "age", "path"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Free text a person typed (names, notes, generated details): the only cells a spreadsheet
+# formula could hide in that nothing reads back as data. Identifiers, paths and labels are
+# written verbatim, so a dataset labelled "-1"/"+1" round-trips and training finds every file.
+FREE_TEXT_COLUMNS = frozenset({"last_reviewer", "reviewer", "note", "notes", "detail"})
 EXPORT_FORMAT = 1
 
 
@@ -54,14 +58,24 @@ def neutralise(value: Any) -> str:
     return "'" + s if s.startswith(FORMULA_PREFIXES) else s
 
 
-def csv_bytes(df: pd.DataFrame, columns: list[str]) -> bytes:
-    """``df[columns]`` as UTF-8 CSV (``\n`` line ends, minimal quoting), formulas neutralised."""
-    cols = [_neutralised(df[c]) for c in columns]
+def csv_bytes(df: pd.DataFrame, columns: list[str], *, free_text: frozenset[str] | set[str] | None = None) -> bytes:
+    """``df[columns]`` as UTF-8 CSV (``\n`` line ends, minimal quoting).
+
+    Formulas are neutralised only in ``free_text`` columns (default ``FREE_TEXT_COLUMNS``):
+    reviewer names and notes. Every other cell (image_id, path, label, group...) is written
+    verbatim: an identifier with a ``'`` in front would no longer name its file.
+    """
+    text = FREE_TEXT_COLUMNS if free_text is None else free_text
+    cols = [_neutralised(df[c]) if c in text else _verbatim(df[c]) for c in columns]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     w.writerows(zip(*cols))
     return buf.getvalue().encode("utf-8")
+
+
+def _verbatim(col: pd.Series) -> list[str]:
+    return ["" if v is None else str(v) for v in col.tolist()]
 
 
 def _neutralised(col: pd.Series) -> list[str]:
@@ -120,6 +134,9 @@ def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str
         replaced atomically.
     """
     out = Path(out_dir).expanduser().resolve()
+    group_table = manifest.schema.group_table
+    names = ["labels.csv", "summary.json"] + ([group_table] if group_table else [])
+    refuse_source_overwrite(manifest, [out / n for n in names])
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(out)
     latest, stats = store.snapshot()
@@ -136,6 +153,58 @@ def export_labels(manifest: Manifest, store: Any, out_dir: str | os.PathLike[str
     return ExportResult(out_dir=out, files=files, rows=len(df), changed=int(df["changed"].sum()),
                         excluded=int(df["excluded"].sum()), last_event_id=summary["events"]["last_id"],
                         summary=summary)
+
+
+def source_files(manifest: Manifest) -> list[Path]:
+    """The files a dataset is read from (besides its images): train.csv, or the CSV manifest."""
+    out = []
+    if manifest.source.suffix.lower() == ".csv" or manifest.source.is_file():
+        out.append(manifest.source)
+    table = manifest.schema.group_table
+    if table and (manifest.root / table).exists():
+        out.append(manifest.root / table)
+    return out
+
+
+def refuse_source_overwrite(manifest: Manifest, targets: list[Path]) -> None:
+    """Raise ReviewError when writing any of ``targets`` would replace a file the dataset is read
+    from (train.csv, the CSV manifest, an image): the on-disk baseline must survive an export."""
+    from .errors import ReviewError
+
+    sources = [Path(p) for p in source_files(manifest)]
+    resolved = {_resolved(p): p for p in sources}
+    ids = set(manifest.df["image_id"].astype(str)) if len(manifest.df) else set()
+    root = _resolved(manifest.root)
+    for t in targets:
+        rt = _resolved(t)
+        hit = resolved.get(rt)
+        if hit is None and t.exists():
+            hit = next((p for p in sources if _same_file(t, p)), None)
+        if hit is None:
+            try:
+                rel = rt.relative_to(root).as_posix()
+            except ValueError:
+                rel = None
+            if rel is not None and rel in ids:
+                hit = manifest.root / rel
+        if hit is not None:
+            raise ReviewError(f"refusing to export into {t.parent}: {t.name} would overwrite the dataset's own "
+                              f"{hit} (the labels on disk are the baseline every decision is compared with); "
+                              "choose another --out folder, e.g. the default WS/exports")
+
+
+def _resolved(p: Path) -> Path:
+    try:
+        return Path(os.path.realpath(p))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(p))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def labels_columns(manifest: Manifest) -> list[str]:

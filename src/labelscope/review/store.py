@@ -31,11 +31,14 @@ from .fold import LatestEvents
 from .fields import STATE_FIELDS, action_for, base_value, check_note, check_reviewer, normalize
 from .labels import apply_events, label_changes
 
-EVENT_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "old", "new", "action", "note", "batch", "reverts"]
-_INSERT = ("INSERT INTO events (at, reviewer, image_id, field, old, new, action, note, batch, reverts) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_LAST_UNDONE_BATCH = ("SELECT batch FROM events WHERE reviewer = ? AND reverts IS NULL AND batch NOT IN "
-                      "(SELECT reverts FROM events WHERE reverts IS NOT NULL) ORDER BY id DESC LIMIT 1")
+EVENT_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "old", "new", "action", "note", "batch", "reverts",
+                 "session"]
+_INSERT = ("INSERT INTO events (at, reviewer, image_id, field, old, new, action, note, batch, reverts, session) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_NOT_UNDONE = ("reverts IS NULL AND batch NOT IN (SELECT reverts FROM events WHERE reverts IS NOT NULL) "
+               "ORDER BY id DESC LIMIT 1")
+_LAST_UNDONE_BATCH = "SELECT batch FROM events WHERE reviewer = ? AND " + _NOT_UNDONE
+_LAST_UNDONE_BATCH_OF_SESSION = "SELECT batch FROM events WHERE reviewer = ? AND session = ? AND " + _NOT_UNDONE
 _CHUNK = 500
 
 
@@ -83,6 +86,16 @@ class ReviewStore:
         self._index_key: object = None
         self._index: dict[str, int] = {}
         self._latest = LatestEvents(self._db)
+        self.session: str | None = None
+
+    def in_session(self, session: str | None) -> "ReviewStore":
+        """This store with every write tagged with ``session`` (one app browser session), and
+        ``undo`` limited to that session's own batches. Shares the connection and caches."""
+        import copy
+
+        bound = copy.copy(self)
+        bound.session = session or None
+        return bound
 
     def __repr__(self) -> str:
         return f"ReviewStore({str(self.path)!r})"
@@ -99,30 +112,31 @@ class ReviewStore:
 
     # ---- image and selection actions -------------------------------------------------
     def flag(self, image_ids: list[str], *, reviewer: str, note: str = "",
-             manifest: Manifest | None = None) -> list[dict]:
+             manifest: Manifest | None = None, session: str | None = None) -> list[dict]:
         """Mark images for a second look. Returns the events written."""
-        return self._set_state(image_ids, "flagged", "1", reviewer, note, manifest)
+        return self._set_state(image_ids, "flagged", "1", reviewer, note, manifest, session)
 
     def unflag(self, image_ids: list[str], *, reviewer: str, note: str = "",
-               manifest: Manifest | None = None) -> list[dict]:
-        return self._set_state(image_ids, "flagged", "0", reviewer, note, manifest)
+               manifest: Manifest | None = None, session: str | None = None) -> list[dict]:
+        return self._set_state(image_ids, "flagged", "0", reviewer, note, manifest, session)
 
     def confirm(self, image_ids: list[str], *, reviewer: str, note: str = "",
-                manifest: Manifest | None = None) -> list[dict]:
+                manifest: Manifest | None = None, session: str | None = None) -> list[dict]:
         """Record that the current labels were looked at and are right."""
-        return self._set_state(image_ids, "confirmed", "1", reviewer, note, manifest)
+        return self._set_state(image_ids, "confirmed", "1", reviewer, note, manifest, session)
 
     def exclude(self, image_ids: list[str], *, reviewer: str, note: str = "",
-                manifest: Manifest | None = None) -> list[dict]:
+                manifest: Manifest | None = None, session: str | None = None) -> list[dict]:
         """Keep images out of training (they stay in the export with ``excluded=1``)."""
-        return self._set_state(image_ids, "excluded", "1", reviewer, note, manifest)
+        return self._set_state(image_ids, "excluded", "1", reviewer, note, manifest, session)
 
     def include(self, image_ids: list[str], *, reviewer: str, note: str = "",
-                manifest: Manifest | None = None) -> list[dict]:
-        return self._set_state(image_ids, "excluded", "0", reviewer, note, manifest)
+                manifest: Manifest | None = None, session: str | None = None) -> list[dict]:
+        return self._set_state(image_ids, "excluded", "0", reviewer, note, manifest, session)
 
     def relabel(self, image_ids: list[str], field: str, new: Any, *, reviewer: str, note: str = "",
-                expected_old: Any = None, manifest: Manifest | None = None) -> list[dict]:
+                expected_old: Any = None, manifest: Manifest | None = None,
+                session: str | None = None) -> list[dict]:
         """Set ``field`` to ``new`` on every image, in one transaction.
 
         ``expected_old`` is what the reviewer saw: one value for all images or a dict
@@ -135,10 +149,10 @@ class ReviewStore:
             raise ReviewError(f"{field} is a state, not a label: use flag/exclude/confirm")
         value = normalize(m, field, new)
         seen = _seen_values(ids, field, expected_old, m)
-        return self._commit([Change(i, field, value, seen.get(i)) for i in ids], reviewer, note, m)
+        return self._commit([Change(i, field, value, seen.get(i)) for i in ids], reviewer, note, m, session=session)
 
     def apply_changes(self, changes: Iterable[Change], *, reviewer: str, manifest: Manifest,
-                      note: str = "") -> list[dict]:
+                      note: str = "", session: str | None = None) -> list[dict]:
         """Several (image, field, value) changes as one action: all written or none."""
         changes = list(changes)
         ids = self._check_ids([c.image_id for c in changes], manifest, dedupe=False)
@@ -150,49 +164,60 @@ class ReviewStore:
             seen_pairs.add((i, c.field))
             seen = None if c.seen is None else _loose(manifest, c.field, c.seen)
             out.append(Change(i, c.field, normalize(manifest, c.field, c.new), seen, check_note(c.note)))
-        return self._commit(out, reviewer, note, manifest)
+        return self._commit(out, reviewer, note, manifest, session=session)
 
     # ---- person (group) actions -------------------------------------------------------
     def relabel_person(self, group_id: str, field: str, new: Any, *, reviewer: str, manifest: Manifest,
-                       note: str = "", expected_old: Any = None) -> list[dict]:
+                       note: str = "", expected_old: Any = None, session: str | None = None) -> list[dict]:
         """Set a person's (group's) ``field`` on all of its images in one transaction."""
         ids = self._group_ids(group_id, manifest)
         allowed = manifest.person_fields or manifest.fields
         if field not in allowed:
             raise ReviewError(f"{field!r} is not a person-level field; expected one of {', '.join(allowed)}")
         return self.relabel(ids, field, new, reviewer=reviewer, note=note, expected_old=expected_old,
-                            manifest=manifest)
+                            manifest=manifest, session=session)
 
-    def swap_masks(self, group_id: str, *, reviewer: str, manifest: Manifest, note: str = "") -> list[dict]:
-        """Exchange the person's ``incorrect`` and ``not_wear`` photos' mask labels (one transaction)."""
+    def swap_masks(self, group_id: str, *, reviewer: str, manifest: Manifest, note: str = "",
+                   seen: dict[str, Any] | None = None, session: str | None = None) -> list[dict]:
+        """Exchange the ``incorrect`` and ``not_wear`` photos the reviewer saw (one transaction).
+
+        Not a toggle: the swap is the explicit target state "the photo seen as incorrect is
+        not_wear, the one seen as not_wear is incorrect", and each write carries what was seen.
+        ``seen`` maps image_id -> mask as the reviewer saw it (default: the masks of
+        ``manifest``, so pass the ``current_labels`` the reviewer looked at). When someone
+        changed either photo since, nothing is written and StaleLabelError names who.
+        """
         if not manifest.schema.can_swap_masks:
             raise ReviewError("swapping incorrect/not_wear needs the mask layout")
         ids = self._group_ids(group_id, manifest)
-
-        def plan(con) -> list[Change]:
-            cur = self._current(con, [Change(i, "mask", "") for i in ids])
-            vals = {i: cur[(i, "mask")][0] if (i, "mask") in cur else self._base(manifest, i, "mask") for i in ids}
-            inc = [i for i in ids if vals[i] == "incorrect"]
-            nw = [i for i in ids if vals[i] == "not_wear"]
-            if len(inc) != 1 or len(nw) != 1:
-                raise ReviewError(f"person {group_id} has {len(inc)} incorrect and {len(nw)} not_wear photo(s); "
-                                  "a swap needs exactly one of each")
-            return [Change(inc[0], "mask", "not_wear", "incorrect"), Change(nw[0], "mask", "incorrect", "not_wear")]
-
-        return self._commit([], reviewer, note or "swap incorrect <-> not_wear", manifest, plan=plan)
+        if seen is None:
+            index = self._row_index(manifest)
+            seen = {i: str(manifest.df["mask"].iat[index[i]]) for i in ids}
+        vals = {i: _loose(manifest, "mask", seen[i]) for i in ids if i in seen}
+        inc = [i for i in ids if vals.get(i) == "incorrect"]
+        nw = [i for i in ids if vals.get(i) == "not_wear"]
+        if len(inc) != 1 or len(nw) != 1:
+            raise ReviewError(f"person {group_id} has {len(inc)} incorrect and {len(nw)} not_wear photo(s); "
+                              "a swap needs exactly one of each")
+        changes = [Change(inc[0], "mask", "not_wear", "incorrect"), Change(nw[0], "mask", "incorrect", "not_wear")]
+        return self._commit(changes, reviewer, note or "swap incorrect <-> not_wear", manifest, session=session)
 
     # ---- undo ---------------------------------------------------------------------------
-    def undo(self, reviewer: str) -> list[dict]:
+    def undo(self, reviewer: str, *, session: str | None = None) -> list[dict]:
         """Reverse ``reviewer``'s last action not yet undone, by appending its inverse events.
 
-        Returns the events written ([] when there is nothing to undo). Refused with
-        StaleLabelError when someone changed those images since.
+        ``session`` (the app's per-browser-session id) narrows it to the batches written in that
+        session: another person typing the same name elsewhere cannot undo this one's work.
+        Returns the events written ([] when there is nothing to undo); ``describe_undo`` says
+        what they undid. Refused with StaleLabelError when someone changed those images since.
         """
         reviewer = check_reviewer(reviewer)
+        session = session or self.session
         undone: dict[str, str] = {}
 
         def plan(con) -> list[Change]:
-            row = con.execute(_LAST_UNDONE_BATCH, (reviewer,)).fetchone()
+            row = (con.execute(_LAST_UNDONE_BATCH_OF_SESSION, (reviewer, session)).fetchone() if session
+                   else con.execute(_LAST_UNDONE_BATCH, (reviewer,)).fetchone())
             if row is None:
                 return []
             undone["batch"] = row[0]
@@ -200,7 +225,7 @@ class ReviewStore:
                               (row[0],)).fetchall()
             return [Change(i, f, old, new) for i, f, old, new in evs]
 
-        return self._commit([], reviewer, "", None, plan=plan, action="undo", reverts=undone)
+        return self._commit([], reviewer, "", None, plan=plan, action="undo", reverts=undone, session=session)
 
     # ---- reads --------------------------------------------------------------------------
     def events(self, *, reviewer: str | None = None, since_id: int = 0) -> pd.DataFrame:
@@ -213,6 +238,7 @@ class ReviewStore:
         with self._db.reading() as con:
             df = pd.read_sql_query(sql + " ORDER BY id", con, params=params)
         df["reverts"] = df["reverts"].fillna("")
+        df["session"] = df["session"].fillna("")
         return df.astype({"id": "int64"})
 
     def version(self) -> int:
@@ -256,10 +282,10 @@ class ReviewStore:
         return label_changes(manifest, self.latest())
 
     # ---- internals ----------------------------------------------------------------------
-    def _set_state(self, image_ids, field, value, reviewer, note, manifest) -> list[dict]:
+    def _set_state(self, image_ids, field, value, reviewer, note, manifest, session=None) -> list[dict]:
         m = manifest if manifest is not None else self.manifest
         ids = self._check_ids(image_ids, m)
-        return self._commit([Change(i, field, value) for i in ids], reviewer, note, m)
+        return self._commit([Change(i, field, value) for i in ids], reviewer, note, m, session=session)
 
     def _need_manifest(self, manifest: Manifest | None, what: str) -> Manifest:
         m = manifest if manifest is not None else self.manifest
@@ -325,10 +351,11 @@ class ReviewStore:
 
     def _commit(self, changes: list[Change], reviewer: str, note: str, manifest: Manifest | None, *,
                 plan: Callable[[Any], list[Change]] | None = None, action: str | None = None,
-                reverts: dict[str, str] | None = None) -> list[dict]:
+                reverts: dict[str, str] | None = None, session: str | None = None) -> list[dict]:
         """Check and write one action's events in one transaction; return them."""
         reviewer = check_reviewer(reviewer)
         note = check_note(note)
+        session = session or self.session
         batch = uuid.uuid4().hex
         at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
         with self._db.transaction() as con:
@@ -346,12 +373,28 @@ class ReviewStore:
                     who = f"{cur[1]} at {cur[2][:19].replace('T', ' ')} UTC" if cur else ""
                     conflicts.append((c.image_id, c.field, c.seen, old, who))
                 rows.append((at, reviewer, c.image_id, c.field, old, c.new, action or action_for(c.field, c.new),
-                             c.note or note or (f"undo of batch {undo_of}" if undo_of else ""), batch, undo_of))
+                             c.note or note or (f"undo of batch {undo_of}" if undo_of else ""), batch, undo_of,
+                             session or None))
             if conflicts:
                 raise StaleLabelError(_stale_message(conflicts, len(changes), undo=bool(undo_of)), conflicts)
             con.executemany(_INSERT, rows)
             ids = [r[0] for r in con.execute("SELECT id FROM events WHERE batch = ? ORDER BY id", (batch,))]
         return [dict(zip(EVENT_COLUMNS, (i, *row))) for i, row in zip(ids, rows)]
+
+
+def describe_undo(events: list[dict]) -> str:
+    """What an undo's events reverted, in words: "gender female -> male on 7 image(s) (000123)"."""
+    if not events:
+        return "nothing to undo"
+    parts: dict[tuple[str, str, str], set[str]] = {}
+    for e in events:  # an undo event's old is the undone value, its new the restored one
+        parts.setdefault((str(e["field"]), str(e["old"]), str(e["new"])), set()).add(str(e["image_id"]))
+    said = []
+    for (field, undone, restored), ids in list(parts.items())[:4]:
+        what = next(iter(ids)) if len(ids) == 1 else f"{len(ids)} images"
+        said.append(f"{field} back from {undone!r} to {restored!r} on {what}")
+    more = f" and {len(parts) - 4} more" if len(parts) > 4 else ""
+    return "undid " + "; ".join(said) + more
 
 
 def _loose(manifest: Manifest, field: str, value: Any) -> str:

@@ -15,7 +15,7 @@ from ..config import Settings
 from ..dataset import Manifest
 from ..review.person import partial_persons, with_whole_persons
 from . import cache
-from .frame import reviewer
+from .frame import reviewer, session_id
 
 STATE_VERBS = (("flag", "Flag"), ("unflag", "Unflag"), ("exclude", "Exclude"), ("include", "Include"),
                ("confirm", "Confirm"))
@@ -30,17 +30,24 @@ def show_message(key: str) -> None:
     (st.success if kind == "success" else st.error)(text)
 
 
-def run_action(settings: Settings, key: str, describe: str, act: Callable[[Any, Manifest, str], list]) -> None:
-    """Call ``act(store, manifest_on_disk, reviewer)`` and store its outcome as the panel message."""
+def run_action(settings: Settings, key: str, describe: str, act: Callable[[Any, Manifest, str], list], *,
+               say: Callable[[list], str] | None = None) -> None:
+    """Call ``act(store, manifest_on_disk, reviewer)`` and store its outcome as the panel message.
+
+    The store is bound to this browser session (``session_id()``): every write carries it and
+    an undo reverts only this session's own batches. ``say(events)`` words the success message.
+    """
     from ..review import ReviewError
 
     name = reviewer()
     try:
         if not name:
             raise ReviewError("enter your reviewer name in the sidebar first")
-        events = act(cache.review_store(settings), cache.manifest(settings), name)
+        events = act(cache.review_store(settings).in_session(session_id()), cache.manifest(settings), name)
         if not events:
             st.session_state[f"{key}.message"] = ("success", f"{describe}: nothing to do")
+        elif say is not None:
+            st.session_state[f"{key}.message"] = ("success", f"{describe}: {say(events)}")
         else:
             images = len({e["image_id"] for e in events})
             st.session_state[f"{key}.message"] = (
@@ -80,8 +87,14 @@ def _relabel(settings: Settings, key: str, ids: list[str], seen_by_field: dict[s
                                                     expected_old=seen))
 
 
-def _undo(settings: Settings, key: str) -> None:
-    run_action(settings, key, "Undo", lambda store, m, name: store.undo(name))
+def undo_action(settings: Settings, key: str) -> None:
+    """Undo this session's last decision; the message says what it undid."""
+    from ..review import describe_undo
+
+    run_action(settings, key, "Undo", lambda store, m, name: store.undo(name), say=describe_undo)
+
+
+_undo = undo_action
 
 
 DESTRUCTIVE = ("exclude", "relabel")  # asked again, with the count, when they touch more than one image

@@ -54,6 +54,20 @@ def init_state() -> None:
     for key, value in STATE_DEFAULTS.items():
         if key not in st.session_state:
             st.session_state[key] = list(value) if isinstance(value, list) else value
+    if not st.session_state.get(SESSION):
+        import uuid
+
+        st.session_state[SESSION] = uuid.uuid4().hex
+
+
+SESSION = "review.session"  # this browser session's identity: its writes carry it, Undo undoes only them
+
+
+def session_id() -> str:
+    """This browser session's review identity (every decision it writes carries it)."""
+    if not st.session_state.get(SESSION):
+        init_state()
+    return str(st.session_state[SESSION])
 
 
 def _cli_dataset() -> str | None:

@@ -11,7 +11,7 @@ import streamlit as st
 from ..config import Settings
 from ..review import person_attributes, person_rows
 from . import cache
-from .actions import run_action, show_message, value_input
+from .actions import run_action, show_message, undo_action, value_input
 from .frame import reviewer
 from .gallery import md_escape, thumbnail
 from .viewer import view_button, viewer
@@ -29,13 +29,14 @@ def value_key(key: str, group_id: str, field: str) -> str:
     return f"{key}.value.{field}.{group_id}"
 
 
-def _swap(settings: Settings, key: str, group_id: str) -> None:
+def _swap(settings: Settings, key: str, group_id: str, seen: dict[str, str]) -> None:
+    """The swap of the photos as the reviewer saw them (refused when someone changed one since)."""
     run_action(settings, key, f"Swap incorrect/normal of {group_id}",
-               lambda store, m, name: store.swap_masks(group_id, reviewer=name, manifest=m))
+               lambda store, m, name: store.swap_masks(group_id, reviewer=name, manifest=m, seen=seen))
 
 
 def _undo(settings: Settings, key: str) -> None:
-    run_action(settings, key, "Undo", lambda store, m, name: store.undo(name))
+    undo_action(settings, key)
 
 
 def _caption(row, field: str) -> str:
@@ -88,7 +89,9 @@ def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> N
                       args=(settings, key, group_id, f, seen), disabled=blocked, width="stretch")
     b1, b2 = st.columns(2)
     if schema.can_swap_masks:
-        b1.button("Swap incorrect ↔ normal", key=f"{key}.swap", on_click=_swap, args=(settings, key, group_id),
+        seen_masks = dict(zip(rows["image_id"], rows["mask"].astype(str)))
+        b1.button("Swap incorrect ↔ normal", key=f"{key}.swap", on_click=_swap,
+                  args=(settings, key, group_id, seen_masks),
                   disabled=blocked, width="stretch")
     b2.button("Undo my last action", key=f"{key}.undo", on_click=_undo, args=(settings, key),
               disabled=blocked, width="stretch")

@@ -102,10 +102,12 @@ def _undo(settings: Settings, key: str, view: pd.DataFrame) -> None:
     written: list[dict] = []
 
     def act(store: Any, m: Any, who: str) -> list:
-        written.extend(store.undo(who))
+        written.extend(store.undo(who))  # the store is bound to this session: only its own batches
         return written
 
-    run_action(settings, f"{key}.undo", "Undone", act)
+    from ..review import describe_undo
+
+    run_action(settings, f"{key}.undo", "Undone", act, say=describe_undo)
     kind, text = st.session_state.pop(f"{key}.undo.message", ("", ""))
     if kind != "success":
         st.session_state[LAST] = f"Undo: {text}"
@@ -225,10 +227,11 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
     if not name:
         st.warning("Enter your reviewer name in the sidebar to record decisions.")
     pair = row["issue"] == "duplicate" and bool(decisions.value_of(row, "images"))
+    seen = decisions.seen_values(row, manifest)  # what this card shows: every write carries it
     if pair:
-        _duplicate_buttons(settings, key, view, pos, row, blocked=not name)
+        _duplicate_buttons(settings, key, view, pos, row, blocked=not name, seen=seen)
     else:
-        _buttons(settings, key, view, pos, row, blocked=not name)
+        _buttons(settings, key, view, pos, row, blocked=not name, seen=seen)
     if st.session_state.get(f"{card}.relabel_on"):
         _relabel_form(settings, card, view, pos, row, manifest, key=key)
     show_message(card)
@@ -248,19 +251,20 @@ def _nav_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, blo
                 help="Undo my last decision", on_click=_undo, args=(settings, key, view))
 
 
-def _buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *, blocked: bool) -> None:
+def _buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *, blocked: bool,
+             seen: dict[str, dict[str, str]] | None = None) -> None:
     card = _card_key(key, row)
     accept_label = "Accept: exclude" if row["issue"] in decisions.EXCLUDE_ON_ACCEPT else "Accept"
     with st.container(horizontal=True, gap="small"):  # wraps instead of truncating labels at 1024 px
-        _regular_buttons(settings, key, view, pos, row, card, accept_label, blocked)
+        _regular_buttons(settings, key, view, pos, row, card, accept_label, blocked, seen)
 
 
 def _regular_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, card: str,
-                     accept_label: str, blocked: bool) -> None:
+                     accept_label: str, blocked: bool, seen: dict[str, dict[str, str]] | None = None) -> None:
     st.button(accept_label, key=f"{key}.accept", shortcut="A", type="primary", width="content",
                 disabled=blocked or not decisions.can_accept(row), on_click=_decide,
                 args=(settings, key, view, pos, "Accepted",
-                      lambda store, m, who: decisions.accept(store, row, reviewer=who, manifest=m,
+                      lambda store, m, who: decisions.accept(store, row, reviewer=who, manifest=m, seen=seen,
                                                              **_accept_args(row, key))))
     st.button("Keep", key=f"{key}.keep", shortcut="K", width="content", disabled=blocked, on_click=_decide,
                 args=(settings, key, view, pos, "Kept",
@@ -275,12 +279,13 @@ def _regular_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int,
 
 
 def _duplicate_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, *,
-                       blocked: bool) -> None:
+                       blocked: bool, seen: dict[str, dict[str, str]] | None = None) -> None:
     with st.container(horizontal=True, gap="small"):
-        _pair_buttons(settings, key, view, pos, row, blocked)
+        _pair_buttons(settings, key, view, pos, row, blocked, seen)
 
 
-def _pair_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, blocked: bool) -> None:
+def _pair_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, row: pd.Series, blocked: bool,
+                  seen: dict[str, dict[str, str]] | None = None) -> None:
     st.button("Accept: exclude this", key=f"{key}.accept", shortcut="A", type="primary", width="content",
                 disabled=blocked, on_click=_decide,
                 args=(settings, key, view, pos, "Accepted: excluded this copy",
@@ -295,7 +300,7 @@ def _pair_buttons(settings: Settings, key: str, view: pd.DataFrame, pos: int, ro
     st.button("Relabel to match", key=f"{key}.match", shortcut="M", width="content", disabled=blocked,
                 on_click=_decide, args=(settings, key, view, pos, "Relabelled this copy to match the other",
                                         lambda store, m, who: decisions.match_other(store, row, reviewer=who,
-                                                                                    manifest=m)))
+                                                                                    manifest=m, seen=seen)))
     _nav_buttons(settings, key, view, pos, blocked)
 
 
@@ -316,11 +321,13 @@ def _relabel_form(settings: Settings, card: str, view: pd.DataFrame, pos: int, r
     field = st.selectbox("Field", fields, key=f"{card}.relabel_field")
     value_input(cache.manifest(settings), field, key=f"{card}.relabel_value.{field}",
                 current=_card_value(row, manifest, field))
+    seen = decisions.seen_values(row, manifest)  # the values this form was drawn with
 
     def _save() -> None:
         value = st.session_state.get(f"{card}.relabel_value.{field}")
         _decide(settings, key, view, pos, f"Relabelled {field} -> {value}",
-                lambda store, m, who: decisions.relabel(store, row, field, value, reviewer=who, manifest=m))
+                lambda store, m, who: decisions.relabel(store, row, field, value, reviewer=who, manifest=m,
+                                                        seen=seen))
 
     st.button(f"Save {field}", key=f"{card}.relabel_save", type="primary", on_click=_save,
               disabled=not reviewer())
