@@ -1,7 +1,7 @@
 """The registry of embedders: adding one is adding a module and a line here.
 
 Licences are those of the weights each one loads (and of the package code where it matters);
-MODELS.md in the shared notes has the measurements behind the choice.
+MODELS.md (repository root) has the measurements behind the choice.
 """
 from __future__ import annotations
 
