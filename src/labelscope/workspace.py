@@ -18,7 +18,9 @@ class Workspace:
     """Paths of the cached artefacts of one dataset (created on first use)."""
 
     def __init__(self, root: str | os.PathLike[str]):
-        self.root = Path(root).expanduser().resolve()
+        from .config import safe_resolve
+
+        self.root = safe_resolve(root)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

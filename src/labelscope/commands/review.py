@@ -52,7 +52,7 @@ def run_log(args: argparse.Namespace) -> int:
     if not s.dataset.exists():
         return fail(f"dataset path does not exist: {s.dataset}")
     try:
-        ev = open_review_store(s).events()
+        ev = open_review_store(s, read_only=True).events()  # only reads: works in a read-only workspace
     except ReviewError as e:
         return fail(str(e))
     if args.limit > 0:
@@ -64,8 +64,26 @@ def run_log(args: argparse.Namespace) -> int:
         print("no review events yet")
         return 0
     for e in ev.itertuples(index=False):
-        change = f"{e.old} -> {e.new}"
-        note = f"  # {e.note}" if e.note else ""
-        print(f"{e.id:>6}  {e.at[:19].replace('T', ' ')}  {e.reviewer:<12} {e.action:<9} {e.field:<9} "
-              f"{change:<22} {e.image_id}{note}")
+        change = f"{safe_text(e.old)} -> {safe_text(e.new)}"
+        note = f"  # {safe_text(e.note)}" if e.note else ""
+        print(f"{e.id:>6}  {e.at[:19].replace('T', ' ')}  {safe_text(e.reviewer):<12} {e.action:<9} {e.field:<9} "
+              f"{change:<22} {safe_text(e.image_id)}{note}")
     return 0
+
+
+def safe_text(value: object) -> str:
+    """One line of plain text: newlines, terminal escape sequences and other control characters
+    shown escaped (``\\n``, ``\\x1b``), so a note cannot forge log lines or drive the terminal."""
+    s = "" if value is None else str(value)
+    out = []
+    for ch in s:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        elif code < 32 or 127 <= code < 160 or code in (0x2028, 0x2029) or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
