@@ -22,6 +22,11 @@ class Workspace:
 
         self.root = safe_resolve(root)
 
+    @classmethod
+    def of(cls, workspace: "str | os.PathLike[str] | Workspace") -> "Workspace":
+        """``workspace`` as a Workspace (itself when it already is one): the one coercion."""
+        return workspace if isinstance(workspace, Workspace) else cls(workspace)
+
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
 
@@ -76,6 +81,55 @@ class Workspace:
 
     def has_scan(self) -> bool:
         return self.features.exists()
+
+
+MISSING = (-1, -1)
+
+
+def fingerprint(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of a file, :data:`MISSING` ``(-1, -1)`` when it cannot be stat'ed.
+
+    The one change marker of the project: caches keyed on it see a file written, replaced or removed.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return MISSING
+    return (int(st.st_size), int(st.st_mtime_ns))
+
+
+def tree_fingerprint(source: str | os.PathLike[str]) -> str:
+    """A digest that changes when any image of a dataset is added, removed or renamed, or a file
+    at its top level (``train.csv``, a CSV manifest) or the CSV it was given changes.
+
+    ``source`` is the dataset folder or its CSV file. Hashed: the name of every entry in every
+    folder below the root, dot-entries such as the ``.labelscope`` workspace left out, and the
+    :func:`fingerprint` of ``source`` and of each file directly in the root. Reads directory
+    listings only (no file is opened): tens of milliseconds for 19,000 images.
+    """
+    import hashlib
+
+    src = Path(source)
+    root = src.parent if src.is_file() else src
+    h = hashlib.sha1(repr(fingerprint(src) if src.is_file() else str(src)).encode())
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = sorted((e for e in os.scandir(d) if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError:
+            continue
+        h.update(f"\0{os.path.relpath(d, root)}/".encode("utf-8", "surrogateescape"))
+        for e in entries:
+            h.update(f"{e.name}\0".encode("utf-8", "surrogateescape"))
+            try:
+                if e.is_dir():
+                    stack.append(Path(e.path))
+                elif d == root:
+                    h.update(repr(fingerprint(e.path)).encode())
+            except OSError:
+                continue
+    return h.hexdigest()[:16]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Literal
 import numpy as np
 import pandas as pd
 
-from ..workspace import Workspace, atomic_write
+from ..workspace import Workspace, atomic_write, fingerprint
 
 BINS = 32
 TILE = 32
@@ -243,13 +243,13 @@ class ColourDigest:
 
 
 def digest_path(workspace: str | os.PathLike[str] | Workspace) -> Path:
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     return ws.root / "colour_digest.npz"
 
 
 def load_digest(workspace: str | os.PathLike[str] | Workspace) -> ColourDigest | None:
     """The cached digest when it matches the current thumbnails, else None (never computes)."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     path = digest_path(ws)
     if not path.exists() or not ws.thumbs.exists():
         return None
@@ -263,8 +263,8 @@ def load_digest(workspace: str | os.PathLike[str] | Workspace) -> ColourDigest |
 
 
 def _thumbs_token(ws: Workspace) -> str:
-    st = ws.thumbs.stat()
-    return f"{DIGEST_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+    size, mtime = fingerprint(ws.thumbs)
+    return f"{DIGEST_VERSION}:{size}:{mtime}"
 
 
 def colour_digest(workspace: str | os.PathLike[str] | Workspace, *, force: bool = False,
@@ -277,7 +277,7 @@ def colour_digest(workspace: str | os.PathLike[str] | Workspace, *, force: bool 
     """
     from ..scan import load_thumbs
 
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     if not ws.thumbs.exists():
         raise FileNotFoundError(f"no thumbnails in {ws.root}: run `labelscope scan` on the dataset first")
     if not force and (cached := load_digest(ws)) is not None:

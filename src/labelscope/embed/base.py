@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -169,14 +168,9 @@ def content_digest(image_ids: list[str], vectors: np.ndarray) -> str:
 
 def file_fingerprints(paths: list[Path]) -> np.ndarray:
     """int64 [n, 2]: (size, mtime_ns) of each file, (-1, -1) where it cannot be stat'ed."""
-    out = np.full((len(paths), 2), -1, dtype=np.int64)
-    for k, p in enumerate(paths):
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        out[k] = (st.st_size, st.st_mtime_ns)
-    return out
+    from ..workspace import fingerprint
+
+    return np.array([fingerprint(p) for p in paths], dtype=np.int64).reshape(len(paths), 2)
 
 
 def embedding_path(workspace: Any, name: str) -> Path:

@@ -41,7 +41,7 @@ def _resolve(dataset: Any, workspace: Any, manifest: Any) -> tuple[Any, Workspac
         manifest = load_dataset(dataset)
     if workspace is None:
         workspace = default_workspace(manifest.source)
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     return manifest, ws
 
 
@@ -58,7 +58,7 @@ def _ensure_scan(manifest: Any, ws: Workspace) -> None:
 
 def load_embeddings(workspace: Any, name: str) -> Embedding | None:
     """The cached embedding ``name`` of a workspace, or None when it was never computed."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     got = read_embedding(embedding_path(ws, name))
     return None if got is None else got[0]
 
@@ -255,7 +255,7 @@ def best_embedding(dataset: Any = None, workspace: Any = None, *, names: Sequenc
     if dataset is not None or manifest is not None:
         manifest, ws = _resolve(dataset, workspace, manifest)
     else:
-        ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+        ws = Workspace.of(workspace)
     if names is None:
         names = [n for n in BEST if EMBEDDERS[n].is_available(ws)[0]] or list(FALLBACK)
     parts = []
@@ -271,6 +271,6 @@ def best_embedding(dataset: Any = None, workspace: Any = None, *, names: Sequenc
 
 def embedding_files(workspace: Any) -> dict[str, Path]:
     """name -> cache file of every embedding computed in a workspace."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     folder = Path(ws.embeddings)
     return {p.stem: p for p in sorted(folder.glob("*.npz"))} if folder.is_dir() else {}

@@ -31,7 +31,7 @@ def projection_key(embedding: Embedding, method: str, seed: int, params: dict[st
 
 
 def projection_path(workspace: Any, embedding: Embedding, method: str, seed: int, params: dict[str, Any]) -> Path:
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     safe = re.sub(r"[^A-Za-z0-9_+-]+", "-", embedding.name)[:60]
     return Path(ws.embeddings) / "projections" / f"{safe}-{method}-{projection_key(embedding, method, seed, params)}.parquet"
 

@@ -78,7 +78,7 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
 
     t0 = time.perf_counter()
     manifest, ws = _resolve(dataset, workspace, manifest)
-    ws = ws if isinstance(ws, Workspace) else Workspace(ws)
+    ws = Workspace.of(ws)
     ws.ensure()
     threads = threads or usable_cores()
     specs = {n: get_spec(n) for n in embedders}

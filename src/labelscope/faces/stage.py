@@ -213,7 +213,7 @@ def face_boxes(faces: pd.DataFrame) -> dict[str, FaceBox]:
 
 def load_all_faces(workspace: str | os.PathLike[str] | Workspace) -> pd.DataFrame:
     """Every detected box (``ALL_COLUMNS``), several rows for an image with several faces."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     path = all_faces_path(ws)
     return pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=ALL_COLUMNS)
 
@@ -306,8 +306,7 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
     t0 = time.perf_counter()
     if manifest is None:
         manifest = load_dataset(dataset, layout)
-    ws = (workspace if isinstance(workspace, Workspace)
-          else Workspace(workspace if workspace is not None else default_workspace(dataset))).ensure()
+    ws = Workspace.of(workspace if workspace is not None else default_workspace(dataset)).ensure()
     name = detector.name if detector is not None else backend
     token = detector_token(name, max_side=max_side)
     plan = plan_faces(manifest, ws, token, force=force)

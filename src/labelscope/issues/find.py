@@ -32,8 +32,8 @@ PRETRAINED_EMBEDDERS = ("effnet", "face")
 
 def find_issues(
     manifest: Manifest,
-    *,
     workspace: str | os.PathLike[str] | Workspace | None = None,
+    *,
     pred_probs: Any = None,
     features: pd.DataFrame | None = None,
     embeddings: Any = None,
@@ -72,7 +72,7 @@ def find_issues(
     """
     from . import CHECKS
 
-    ws = None if workspace is None else (workspace if isinstance(workspace, Workspace) else Workspace(workspace))
+    ws = None if workspace is None else Workspace.of(workspace)
     inputs = IssueInputs(
         manifest=manifest,
         pred_probs=_pred_probs(pred_probs, ws),
@@ -144,7 +144,7 @@ def queue_order(table: pd.DataFrame, *, deeper_issues: tuple[str, ...] = DEEPER_
 def save_suspects(table: pd.DataFrame, workspace: str | os.PathLike[str] | Workspace,
                   *, extra: dict[str, Any] | None = None) -> Path:
     """Cache the table as ``suspects.parquet`` (with ``suspects.json`` saying how it was made)."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     ws.ensure()
     path = write_parquet(table, ws.suspects)
     flagged = table[table["flagged"].astype(bool)] if "flagged" in table.columns else table
@@ -161,7 +161,7 @@ def load_suspects(workspace: str | os.PathLike[str] | Workspace, *, deeper: bool
     Flagged rows only, unless ``deeper``: then also the unflagged rows the cache keeps after
     them (``queue_order``), for the Queue's "review deeper".
     """
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = Workspace.of(workspace)
     if not ws.suspects.is_file():
         return None
     table = pd.read_parquet(ws.suspects)

@@ -77,7 +77,7 @@ def open_review_store(workspace: Any, *, db_url: str | None = None,
         path = db.sqlite_path(url)
     else:
         ws = getattr(workspace, "workspace", workspace)
-        path = (ws if isinstance(ws, Workspace) else Workspace(ws)).review_db
+        path = Workspace.of(ws).review_db
     db.create(path, read_only=read_only)
     return ReviewStore(path, manifest=manifest, read_only=read_only)
 

@@ -60,7 +60,7 @@ class ScanBusyError(RuntimeError):
     """Another scan holds this workspace."""
 
 
-def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[str] | Workspace | None = None, *,
+def scan_dataset(dataset: str | os.PathLike[str] | Manifest, workspace: str | os.PathLike[str] | Workspace | None = None, *,
                  layout: str = "auto", workers: int | None = None, progress: ProgressFn | None = None,
                  manifest: Manifest | None = None, executor: Executor | None = None,
                  chunk_size: int | None = None) -> ScanSummary:
@@ -68,8 +68,9 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
 
     Parameters
     ----------
-    dataset : path-like
-        The dataset folder, or the CSV file for the CSV-manifest layout.
+    dataset : path-like or Manifest
+        The dataset folder (or CSV file), or an already loaded Manifest (the rule of every entry
+        point: ``(manifest, workspace, *, options)``).
     workspace : path-like or Workspace, optional
         Where results go; default ``.labelscope/`` in the dataset's folder.
     layout : str, default "auto"
@@ -100,6 +101,8 @@ def scan_dataset(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
         Another scan is running on the same workspace.
     """
     t0 = time.perf_counter()
+    if isinstance(dataset, Manifest):
+        manifest, dataset = dataset, dataset.source
     if manifest is None:
         manifest = load_dataset(dataset, layout)
     ws = as_workspace(workspace if workspace is not None else default_workspace(dataset)).ensure()

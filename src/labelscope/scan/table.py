@@ -36,7 +36,7 @@ THUMB_ROW_GROUP = 256
 
 
 def as_workspace(workspace: str | os.PathLike[str] | Workspace) -> Workspace:
-    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    return Workspace.of(workspace)
 
 
 def rows_to_table(rows: Sequence[dict[str, Any]]) -> pa.Table:

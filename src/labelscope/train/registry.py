@@ -28,7 +28,7 @@ LIST_COLUMNS = ["run", "finished", "model", "img_size", "folds", "epochs", "pred
 
 
 def _ws(workspace: Workspace | str | os.PathLike[str]) -> Workspace:
-    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    return Workspace.of(workspace)
 
 
 def _safe_name(name: str) -> str:

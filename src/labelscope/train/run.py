@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..workspace import fingerprint
 from . import outputs
 from .data import LabelsDataset, make_loader, reduced_loader
 from .head import FeatureSet, backbone_features, head_probs, train_head
@@ -187,11 +188,7 @@ _FEATURE_CACHE: dict[tuple, dict[tuple, tuple[np.ndarray, np.ndarray | None]]] =
 
 
 def _stamp(path: str) -> tuple:
-    try:
-        st = os.stat(path)
-        return (path, st.st_size, st.st_mtime_ns)
-    except OSError:
-        return (path, -1, -1)
+    return (path, *fingerprint(path))
 
 
 def cached_features(cfg: TrainConfig, val_ds: LabelsDataset, *, weights: Path | None, device: torch.device,

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..config import Settings
-from ..workspace import Workspace
+from ..workspace import Workspace, fingerprint
 
 CHART_KEY = "emb"
 MAP_KEY = "emb.map"  # the images a box or lasso on the map selected: shown in the gallery, not ticked
@@ -23,11 +23,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def _token(p: Path) -> str:
-    try:
-        st_ = p.stat()
-        return f"{st_.st_size}:{st_.st_mtime_ns}"
-    except OSError:
-        return "-"
+    return ":".join(map(str, fingerprint(p)))
 
 
 @st.cache_data(show_spinner=False, ttl=30)
