@@ -133,3 +133,32 @@ def test_check_and_review_apply_agree_on_every_age(tmp_path, age, ok):
     except ReviewError:
         accepted_by_apply = False
     assert accepted_by_check == accepted_by_apply == ok
+
+
+def test_backup_holds_the_decisions_a_plain_copy_misses(mask, tmp_path, capsys):
+    import shutil
+
+    store = open_review_store(mask.root / ".labelscope", manifest=mask)  # the app: its connection stays open
+    store.relabel_person("000002", "age", 61, reviewer="ana", manifest=mask)
+    store.flag([mask.df["image_id"].iloc[0]], reviewer="bob", manifest=mask)
+    db = mask.root / ".labelscope" / "review.sqlite"
+    shutil.copy(db, tmp_path / "cp.sqlite")
+    copied = sqlite3.connect(tmp_path / "cp.sqlite").execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    assert copied < 8  # the decisions are still in review.sqlite-wal
+    assert main(["review", "backup", str(mask.root), str(tmp_path / "bk.sqlite")]) == 0
+    assert "backed up 8 event(s) (up to #8)" in capsys.readouterr().out
+    restored = open_review_store(tmp_path, db_url=str(tmp_path / "bk.sqlite"), read_only=True)
+    assert restored.events()[["reviewer", "new"]].values.tolist() == store.events()[["reviewer", "new"]].values.tolist()
+    assert main(["review", "backup", str(mask.root), str(db)]) == 1  # never over the live database
+    assert "live review database" in capsys.readouterr().err
+
+
+def test_review_log_prints_notes_as_one_escaped_line(mask, capsys):
+    store = open_review_store(mask.root / ".labelscope", manifest=mask)
+    iid = mask.df["image_id"].iloc[0]
+    store.flag([iid], reviewer="ana", manifest=mask,
+               note="fine\n     9  2026-01-01 00:00:00  admin  relabel gender  x -> y  forged\x1b[2J\x1b]0;pwned\x07")
+    assert main(["review", "log", str(mask.root)]) == 0
+    out = capsys.readouterr().out
+    assert len(out.strip().splitlines()) == 1 and "\x1b" not in out and "\x07" not in out
+    assert "fine\\n" in out and "\\x1b[2J" in out

@@ -2,6 +2,7 @@
 
     labelscope review apply data/demo fixes.csv --reviewer ana     # all rows or none
     labelscope review log data/demo [--json]
+    labelscope review backup data/demo backups/review.sqlite    # safe while the app runs
 """
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     lg.add_argument("--json", action="store_true", help="print the events as JSON")
     lg.add_argument("--limit", type=int, default=0, help="only the last N events")
     lg.set_defaults(func=run_log)
+    bk = rsub.add_parser("backup", help="copy the review database safely, even while the app runs",
+                         description="Uses SQLite's online backup API: the copy holds every decision, including "
+                                     "those still in review.sqlite-wal (a plain cp of review.sqlite misses them).")
+    add_dataset_args(bk)
+    bk.add_argument("out", metavar="OUT", help="file to write (or a folder: OUT/review.sqlite)")
+    bk.set_defaults(func=run_backup)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -42,6 +49,24 @@ def run_apply(args: argparse.Namespace) -> int:
     images = len({e["image_id"] for e in events})
     print(f"applied {len(events)} change(s) to {images} image(s) as {args.reviewer} "
           f"(events {events[0]['id']}-{events[-1]['id']})")
+    return 0
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    from ..review import ReviewError
+    from ..review.backup import backup_database
+    from ..review.db import sqlite_path
+    from ..workspace import Workspace
+
+    s = settings_from(args)
+    src = sqlite_path(s.db_url) if s.db_url else Workspace(s.workspace).review_db
+    try:
+        r = backup_database(src, args.out)
+    except (ReviewError, OSError) as e:
+        return fail(str(e))
+    print(f"backed up {r.events:,} event(s) (up to #{r.last_id}) from {src} to {r.path} ({r.bytes:,} bytes)")
+    print(f"  to restore: stop the app, then copy {r.path.name} over {src} (and delete any {src.name}-wal, "
+          f"{src.name}-shm beside it)")
     return 0
 
 
