@@ -172,6 +172,8 @@ def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> S
 
     problem = cache.store_problem(s)
     if problem:  # every page says it, the same way; nothing is drawn on labels that cannot be read
-        st.error(f"Review decisions cannot be read: {problem}")
+        from .gallery import plain
+
+        st.error(f"Review decisions cannot be read: {plain(problem)}")
         st.stop()
     return s
