@@ -5,6 +5,7 @@ import streamlit as st
 from labelscope.review import ReviewError, export_labels, export_tree, inconsistent_persons
 from labelscope.review.export import last_export
 from labelscope.ui import cache, frame
+from labelscope.ui.gallery import plain
 from labelscope.workspace import Workspace
 
 settings = frame("Export", icon=":material/download:")
@@ -48,7 +49,7 @@ if st.button("Export corrected labels", key="export.run", type="primary"):
         st.success(f"Exported {result.rows:,} images ({result.changed:,} changed, {result.excluded:,} excluded; "
                    f"decisions up to #{result.last_event_id}).")
     except (ReviewError, OSError) as e:
-        st.error(f"Export failed, previous files kept: {e}")
+        st.error(f"Export failed, previous files kept: {plain(e)}")
 
 last = last_export(out, store.version())
 if last is not None:
@@ -73,13 +74,13 @@ if st.button("Write corrected dataset", key="export.tree", type="primary"):
     try:
         tree = export_tree(original, store, tree_dir)
         st.session_state["export.tree_result"] = (
-            "success", f"Wrote {tree.images:,} images to `{tree.out_dir}` ({tree.linked:,} hard links, "
+            "success", f"Wrote {tree.images:,} images to {tree.out_dir} ({tree.linked:,} hard links, "
                        f"{tree.copied:,} copies; {tree.excluded:,} excluded left out; decisions up to "
                        f"#{tree.last_event_id}).", tree.left_out)
     except (ReviewError, OSError) as e:
         st.session_state["export.tree_result"] = ("error", f"Writing the tree failed, nothing replaced: {e}", [])
 res = st.session_state.get("export.tree_result")
 if res:
-    (st.success if res[0] == "success" else st.error)(res[1])
+    (st.success if res[0] == "success" else st.error)(plain(res[1]))
     for image_id, why in res[2]:
-        st.caption(f"Left out `{image_id}`: {why}")
+        st.caption(f"Left out {plain(image_id)}: {plain(why)}")

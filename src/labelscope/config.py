@@ -32,7 +32,7 @@ def safe_resolve(p: str | os.PathLike[str]) -> Path:
 def default_workspace(dataset: str | os.PathLike[str]) -> Path:
     """The workspace of a dataset: ``.labelscope/`` in its folder (the CSV's folder for a CSV)."""
     p = safe_resolve(dataset)
-    base = p.parent if p.is_file() else p
+    base = p.parent if p.is_file() or (p.is_symlink() and not p.exists()) or p.suffix.lower() == ".csv" else p
     return base / WORKSPACE_DIRNAME
 
 
