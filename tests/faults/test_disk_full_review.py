@@ -48,3 +48,32 @@ def test_review_apply_on_a_full_disk_keeps_every_decision(mask_dataset, tmp_path
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
         shutil.rmtree(disk, ignore_errors=True)
+
+
+def test_review_log_and_export_read_a_read_only_workspace(mask_dataset, tmp_path, capsys):
+    """A workspace on a filesystem remounted read-only (EROFS binds root too): the read-only
+    commands still read every decision, and a write is refused by name."""
+    disk = tmp_path / "rodisk"
+    if not _mount_tmpfs(disk):
+        pytest.skip("needs root to mount a tmpfs") if os.environ.get("CI") != "true" else \
+            pytest.fail("CI runs as root and must mount the tmpfs")
+    try:
+        m = load_dataset(mask_dataset)
+        ws = disk / "ws"
+        store = open_review_store(ws, manifest=m)
+        store.relabel_person("000002", "age", 61, reviewer="ana", manifest=m)
+        store.close()
+        assert subprocess.run(["mount", "-o", "remount,ro", str(disk)]).returncode == 0
+        assert main(["review", "log", str(mask_dataset), "--workspace", str(ws)]) == 0
+        assert capsys.readouterr().out.count("relabel") == 7
+        out = tmp_path / "out"
+        assert main(["export", str(mask_dataset), "--workspace", str(ws), "--out", str(out)]) == 0
+        assert "61" in (out / "train.csv").read_text()
+        fixes = tmp_path / "fixes.csv"
+        fixes.write_text("person,field,new\n000001,age,30\n")
+        assert main(["review", "apply", str(mask_dataset), str(fixes), "--reviewer", "bob", "--workspace", str(ws)]) == 1
+        err = capsys.readouterr().err
+        assert "review.sqlite" in err and "cannot be written" in err and "Traceback" not in err, err
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+        shutil.rmtree(disk, ignore_errors=True)
