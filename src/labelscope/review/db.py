@@ -72,9 +72,13 @@ def explain(path: Path, err: BaseException) -> str:
     """A sqlite3 or OS error on the review database, in words, with what to do about it."""
     msg = str(getattr(err, "strerror", None) or err)
     low = msg.lower()
+    if "disk i/o error" in low and _nearly_full(path):  # a full disk under the WAL shows up as an I/O error
+        low += " (disk full)"
     if isinstance(err, OSError) and getattr(err, "errno", None) == 28 or "disk is full" in low or "disk full" in low:
         return (f"the disk holding the review database {path} is full: nothing of this action was written "
                 "(the batch was rolled back) and every earlier decision is intact; free some space and try again")
+    if "unable to open" in low and path.is_file() and _read_only_place(path):
+        low += " (read-only)"
     if "readonly" in low or "read-only" in low or isinstance(err, PermissionError):
         return (f"the review database {path} cannot be written (read-only file or workspace: {msg}); nothing "
                 "was written; reading works: `labelscope review log` and `export` still run")
@@ -84,7 +88,29 @@ def explain(path: Path, err: BaseException) -> str:
         return f"the review database {path} is damaged or not a labelscope database ({msg}). " + recovery_hint(path)
     if "unable to open" in low:
         return f"the review database {path} cannot be opened ({msg}); check that its folder exists and is readable"
+    if "disk i/o error" in low:
+        return (f"the review database {path} hit a disk I/O error ({msg}): nothing of this action was written "
+                "(the batch was rolled back); check the disk, then try again")
     return f"the review database {path} failed: {msg}"
+
+
+def _read_only_place(path: Path) -> bool:
+    """The database's folder cannot take the -wal/-shm files (read-only mount or permissions)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):
+        pass
+    return not os.access(path.parent, os.W_OK)
+
+
+def _nearly_full(path: Path, *, under: int = 1 << 20) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < under
+    except OSError:
+        return False
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
