@@ -99,6 +99,7 @@ def start_app_test(path: str | Path, monkeypatch, dataset: Path, *, reviewer: st
     monkeypatch.setenv("LABELSCOPE_DATASET", str(dataset))
     monkeypatch.delenv("LABELSCOPE_WORKSPACE", raising=False)
     monkeypatch.delenv("LABELSCOPE_DB_URL", raising=False)
+    monkeypatch.delenv("LABELSCOPE_DB", raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(path), default_timeout=timeout)

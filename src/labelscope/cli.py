@@ -13,7 +13,7 @@ import sys
 
 from . import __version__
 
-COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions", "suspects", "embed", "feeding", "faces", "jobs", "predict")
+COMMAND_MODULES = ("check", "demo", "scan", "review", "export", "train", "predictions", "suspects", "embed", "feeding", "faces", "jobs", "predict", "db")
 
 
 def build_parser() -> argparse.ArgumentParser:

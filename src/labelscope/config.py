@@ -80,7 +80,7 @@ class Settings:
             workspace=safe_resolve(ws),
             layout=layout or env.get("LABELSCOPE_LAYOUT", "auto"),
             workers=max(1, int(w)),
-            db_url=env.get("LABELSCOPE_DB_URL", ""),
+            db_url=env.get("LABELSCOPE_DB") or env.get("LABELSCOPE_DB_URL", ""),
         )
 
     def with_(self, **changes: Any) -> "Settings":

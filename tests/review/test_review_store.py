@@ -30,8 +30,9 @@ def test_db_url_and_env_point_elsewhere(tmp_path, monkeypatch):
     assert s.path == tmp_path / "shared" / "r.sqlite" and s.path.exists()
     monkeypatch.setenv("LABELSCOPE_DB_URL", f"sqlite:///{tmp_path}/env.sqlite")
     assert open_review_store(tmp_path / "ws").path == tmp_path / "env.sqlite"
-    with pytest.raises(ReviewError, match="only sqlite"):
-        open_review_store(tmp_path / "ws", db_url="postgresql://host/db")
+    with pytest.raises(ReviewError, match="expected sqlite:///path or postgresql://") as e:
+        open_review_store(tmp_path / "ws", db_url="mysql://ana:s3cret@host/db")
+    assert "s3cret" not in str(e.value) and "ana:***@host" in str(e.value)
 
 
 def test_flag_exclude_confirm_show_in_current_labels(store, mask):

@@ -17,11 +17,15 @@ def add_dataset_args(p: argparse.ArgumentParser, *, workspace: bool = True) -> N
     if workspace:
         p.add_argument("--workspace", metavar="WS", default=None,
                        help="workspace folder (default: .labelscope/ in the dataset's folder)")
+        p.add_argument("--db", metavar="URL", default=None,
+                       help="review store: postgresql://user:pw@host:port/db or sqlite:///path (default: "
+                            "$LABELSCOPE_DB, else review.sqlite in the workspace)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings.build(args.dataset, workspace=getattr(args, "workspace", None),
-                          layout=getattr(args, "layout", None), workers=getattr(args, "workers", None))
+    s = Settings.build(args.dataset, workspace=getattr(args, "workspace", None),
+                       layout=getattr(args, "layout", None), workers=getattr(args, "workers", None))
+    return s.with_(db_url=args.db) if getattr(args, "db", None) else s
 
 
 def print_json(obj: Any) -> None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from . import schema
 from .errors import ReviewError, StoreUnavailable
 
 BUSY_TIMEOUT_S = 30.0
@@ -42,7 +43,6 @@ CREATE INDEX IF NOT EXISTS events_reverts ON events (reverts);
 CREATE INDEX IF NOT EXISTS events_batch ON events (batch);
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-SCHEMA_VERSION = "1"
 
 
 def sqlite_path(url: str) -> Path:
@@ -55,8 +55,10 @@ def sqlite_path(url: str) -> Path:
         return Path(url).expanduser().resolve()
     scheme, rest = url.split("://", 1)
     if scheme != "sqlite":
-        raise ReviewError(f"review store URL {url!r}: only sqlite:/// URLs are supported by this build "
-                          "(the SQL is portable; another database needs its own connection module)")
+        from .pg import mask_url
+
+        raise ReviewError(f"review store URL {mask_url(url)!r}: expected sqlite:///path or "
+                          "postgresql://user:password@host:port/database")
     if not rest.startswith("/"):
         raise ReviewError(f"review store URL {url!r}: expected sqlite:///relative or sqlite:////absolute path")
     return Path(rest[1:]).expanduser().resolve()
@@ -158,7 +160,11 @@ def create(path: Path, *, read_only: bool = False) -> None:
     try:
         if read_only:
             if path.exists() or path.is_symlink():
-                connect(path, read_only=True).close()
+                con = connect(path, read_only=True)
+                try:
+                    schema.check_version(schema.stored_version(con, "sqlite"), str(path))
+                finally:
+                    con.close()
             return
         _create(path)
     except ReviewError:
@@ -188,11 +194,7 @@ def _create(path: Path) -> None:
         def _schema() -> None:
             con.execute("BEGIN IMMEDIATE")
             try:
-                for stmt in SCHEMA.split(";"):
-                    if stmt.strip():
-                        con.execute(stmt)
-                _add_missing_columns(con)
-                con.execute("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                schema.migrate(con, "sqlite", str(path))
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
@@ -203,17 +205,6 @@ def _create(path: Path) -> None:
         con.close()
 
 
-# columns added after the first release: (name, SQL type); an older file gets them on open
-ADDED_COLUMNS = (("session", "TEXT"),)
-
-
-def _add_missing_columns(con: sqlite3.Connection) -> None:
-    have = {row[1] for row in con.execute("PRAGMA table_info(events)")}
-    for name, kind in ADDED_COLUMNS:
-        if name not in have:
-            con.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
-
-
 class Database:
     """One long-lived connection to the events file, shared by the threads of one process.
 
@@ -222,8 +213,11 @@ class Database:
     serialises this process's threads; other processes wait on SQLite's own lock.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
+        self.name = str(path)
         self.read_only = read_only
         self._con: sqlite3.Connection | None = None
         self._pid = 0
@@ -268,6 +262,24 @@ class Database:
         """The connection for reads (WAL readers never block writers, nor wait for them)."""
         with self._lock, self._explained():
             yield self._connection()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Reads that all see one snapshot (a deferred read transaction)."""
+        with self.reading() as con:
+            con.execute("BEGIN")
+            try:
+                yield con
+            finally:
+                _rollback(con)
+
+    @staticmethod
+    def horizon(con: sqlite3.Connection) -> None:
+        """SQLite has one writer at a time: ids commit in id order, every id seen is settled."""
+        return None
+
+    def __str__(self) -> str:
+        return self.name
 
     @contextmanager
     def _explained(self) -> Iterator[None]:
@@ -324,4 +336,5 @@ def _retry(fn):
 
 
 def env_db_url() -> str:
-    return os.environ.get("LABELSCOPE_DB_URL", "")
+    """``$LABELSCOPE_DB`` (or the older ``$LABELSCOPE_DB_URL``): a sqlite:/// or postgresql:// URL."""
+    return os.environ.get("LABELSCOPE_DB") or os.environ.get("LABELSCOPE_DB_URL", "")

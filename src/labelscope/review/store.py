@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..dataset import Manifest
 from ..workspace import Workspace
-from . import db
+from . import db, pg
 from .errors import ReviewError, StaleLabelError
 from .fold import LatestEvents
 from .fields import STATE_FIELDS, action_for, base_value, check_note, check_reviewer, normalize
@@ -62,7 +62,8 @@ def open_review_store(workspace: Any, *, db_url: str | None = None,
     workspace : path, Workspace or Settings
         The dataset's workspace; the database is ``Workspace.review_db`` unless a URL is given.
     db_url : str, optional
-        ``sqlite:///path``; defaults to Settings.db_url, then ``$LABELSCOPE_DB_URL``.
+        ``sqlite:///path`` or ``postgresql://user:pw@host:port/db``; defaults to Settings.db_url,
+        then ``$LABELSCOPE_DB`` (or ``$LABELSCOPE_DB_URL``).
     manifest : Manifest, optional
         Bound for validating image ids and values when an action is not given one.
     read_only : bool
@@ -73,6 +74,10 @@ def open_review_store(workspace: Any, *, db_url: str | None = None,
     database is damaged, a directory or cannot be opened; the file is left untouched.
     """
     url = db_url or getattr(workspace, "db_url", "") or db.env_db_url()
+    if pg.is_postgres(url):
+        database = pg.PgDatabase(url, read_only=read_only)
+        database.create()
+        return ReviewStore(database, manifest=manifest, read_only=read_only)
     if url:
         path = db.sqlite_path(url)
     else:
@@ -85,10 +90,15 @@ def open_review_store(workspace: Any, *, db_url: str | None = None,
 class ReviewStore:
     """Append-only decisions of every reviewer of one dataset (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, manifest: Manifest | None = None, read_only: bool = False):
-        self.path = Path(path)
+    def __init__(self, path: "str | os.PathLike[str] | db.Database | pg.PgDatabase", *,
+                 manifest: Manifest | None = None, read_only: bool = False):
+        if isinstance(path, (db.Database, pg.PgDatabase)):
+            self._db = path
+        else:
+            self._db = db.Database(Path(path), read_only=read_only)
+        # the SQLite file, or the PostgreSQL URL with its password masked
+        self.path = getattr(self._db, "path", None) or self._db.name
         self.manifest = manifest
-        self._db = db.Database(self.path, read_only=read_only)
         self._index_key: object = None
         self._index: dict[str, int] = {}
         self._latest = LatestEvents(self._db)
@@ -242,7 +252,8 @@ class ReviewStore:
             sql += " AND reviewer = ?"
             params.append(reviewer)
         with self._db.reading() as con:
-            df = pd.read_sql_query(sql + " ORDER BY id", con, params=params)
+            rows = con.execute(sql + " ORDER BY id", params).fetchall()
+        df = pd.DataFrame([tuple(r) for r in rows], columns=EVENT_COLUMNS, dtype=object)
         df["reverts"] = df["reverts"].fillna("")
         df["session"] = df["session"].fillna("")
         return df.astype({"id": "int64"})
@@ -265,7 +276,7 @@ class ReviewStore:
         with self._latest.lock:
             arrays = self._latest.arrays()
             last = self._latest.last_id
-        with self._db.reading() as con:
+        with self._db.snapshot() as con:
             n, first_id, first_at, last_at = con.execute(
                 "SELECT COUNT(*), MIN(id), MIN(at), MAX(at) FROM events WHERE id <= ?", (last,)).fetchone()
             by = {col: dict(con.execute(f"SELECT {col}, COUNT(*) FROM events WHERE id <= ? GROUP BY {col} "

@@ -70,20 +70,27 @@ def session_id() -> str:
     return str(st.session_state[SESSION])
 
 
-def _cli_dataset() -> str | None:
-    """``streamlit run app.py -- --dataset PATH`` (after the ``--``)."""
+def _cli_option(name: str) -> str | None:
+    """``streamlit run app.py -- --dataset PATH --db URL``: an option after the ``--``."""
     argv = sys.argv[1:]
     for i, a in enumerate(argv):
-        if a == "--dataset" and i + 1 < len(argv):
+        if a == name and i + 1 < len(argv):
             return argv[i + 1]
-        if a.startswith("--dataset="):
+        if a.startswith(name + "="):
             return a.split("=", 1)[1]
     return None
 
 
+def _cli_dataset() -> str | None:
+    return _cli_option("--dataset")
+
+
 def settings() -> Settings:
-    """Built on every run (cheap): ``--dataset`` after ``--``, else LABELSCOPE_DATASET, else data/demo."""
-    return Settings.build(_cli_dataset())
+    """Built on every run (cheap): ``--dataset`` after ``--``, else LABELSCOPE_DATASET, else data/demo;
+    ``--db URL`` (else LABELSCOPE_DB) picks the review store."""
+    s = Settings.build(_cli_dataset())
+    db = _cli_option("--db")
+    return s.with_(db_url=db) if db else s
 
 
 def reviewer() -> str:
