@@ -10,16 +10,13 @@ incremental rule (``faces.parquet`` by size, mtime and detector settings; each e
 size, mtime and its token), so a rerun decodes only new or changed files. Embedders without an
 ``encode`` (``pixels``, ``colour``, ``model``) are computed from their own sources afterwards.
 
-Thread budget: on each batch the embedders that need no face box (``nsfw``) run in a second
-thread while the detector and then the face-based embedders run in this one, each side with
-half of ``threads`` (torch ``set_num_threads``, onnxruntime intra-op without spinning, OpenCV
-``setNumThreads``), so the two sides share the cores instead of oversubscribing them;
-``overlap=False`` (or one thread) runs them one after another, each with every thread.
+Thread budget: the runtimes run one after another on each batch, each with ``threads``
+threads (torch ``set_num_threads``, onnxruntime intra-op without spinning, OpenCV
+``setNumThreads``), so they never compete for the cores at the same time.
 """
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -48,7 +45,7 @@ class SharedResult:
 def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[str] = ("nsfw", "agegender"), *,
                      detector: str | None = "yunet", manifest: Any = None, progress: Progress | None = None,
                      threads: int | None = None, device: str = "cpu", batch_size: int = 32, force: bool = False,
-                     max_side: int = 512, detect_side: int | None = None, overlap: bool = True) -> SharedResult:
+                     max_side: int = 512, detect_side: int | None = None) -> SharedResult:
     """Detect faces and compute the image embedders with one decode per image.
 
     Parameters
@@ -75,9 +72,6 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
         The face detector's input size (longest side, before its border); default per backend
         (``faces.detectors.DETECT_SIDE``: YuNet 320, MTCNN 512), as ``labelscope faces`` uses,
         so both share one cache.
-    overlap : bool, default True
-        With 2 or more threads, run the embedders that need no face box in a second thread
-        while the detector and the face-based embedders run (each side gets half the threads).
 
     Returns
     -------
@@ -118,20 +112,42 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
     new: dict[str, dict[str, np.ndarray]] = {n: {} for n in image_names}
     best_rows: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
-    # Overlap: the embedders that need no face box run in a second thread on each batch while the
-    # detector (and then the face-based embedders) run here; the cores are split between the two
-    # sides instead of each runtime taking all of them in turn (both runtimes release the GIL).
-    free = [n for n in image_names if not specs[n].uses_faces]
-    overlap = overlap and threads >= 2 and bool(free) and (bool(face_todo) or len(free) < len(image_names))
-    side = max(1, threads // 2) if overlap else threads
-    det = make_detector(detector, threads=side, device=device) if detector and face_todo else None
+    det = make_detector(detector, threads=threads, device=device) if detector and face_todo else None
     ctx = EmbedContext(image_ids=[], paths=[], workspace=ws, manifest=manifest, batch_size=batch_size,
-                       threads=side, progress=None, device=device)
+                       threads=threads, progress=None, device=device)
     root = manifest.root
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") if overlap else None
-
-    def run_embedders(names: list[str], chunk: list[str], dec: dict[str, Decoded]) -> None:
-        for n in names:
+    if progress:
+        progress(0, len(wanted))
+    for start in range(0, len(wanted), max(1, batch_size)):
+        chunk = wanted[start:start + batch_size]
+        t = time.perf_counter()
+        dec: dict[str, Decoded] = {}
+        for iid in chunk:
+            d = decode(root / iid, max_side=max_side)
+            if d is not None:
+                dec[iid] = d
+            elif iid in face_todo:
+                best_rows.append(unreadable_row(iid, "unreadable image (cannot be decoded)"))
+        seconds["decode"] += time.perf_counter() - t
+        if det is not None:
+            t = time.perf_counter()
+            items = [(i, (dec[i].rgb, dec[i].size, dec[i].scale)) for i in chunk if i in face_todo and i in dec]
+            b, a = detect_decoded(det, items, max_side=detect_side)
+            best_rows.extend(b)
+            all_rows.extend(a)
+            for row in b:
+                if row["x1"] == row["x1"]:  # not NaN: this image has a face
+                    lm = np.asarray(row["landmarks"], np.float32)
+                    dec[row["image_id"]].box = (row["x1"], row["y1"], row["x2"], row["y2"])
+                    dec[row["image_id"]].landmarks = lm.reshape(5, 2) if lm.size == 10 else None
+                else:
+                    hints.pop(row["image_id"], None)
+            seconds["faces"] += time.perf_counter() - t
+        for iid, d in dec.items():
+            h = hints.get(iid)
+            if d.box is None and h is not None and iid not in face_todo:
+                d.box, d.landmarks = h.box, h.landmarks
+        for n in image_names:
             mine = [i for i in chunk if i in need[n] and i in dec]
             if not mine:
                 continue
@@ -139,48 +155,8 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
             vecs = specs[n].encode([dec[i] for i in mine], ctx)
             new[n].update({i: vecs[k] for k, i in enumerate(mine)})
             seconds[n] += time.perf_counter() - t
-
-    if progress:
-        progress(0, len(wanted))
-    try:
-        for start in range(0, len(wanted), max(1, batch_size)):
-            chunk = wanted[start:start + batch_size]
-            t = time.perf_counter()
-            dec: dict[str, Decoded] = {}
-            for iid in chunk:
-                d = decode(root / iid, max_side=max_side)
-                if d is not None:
-                    dec[iid] = d
-                elif iid in face_todo:
-                    best_rows.append(unreadable_row(iid, "unreadable image (cannot be decoded)"))
-            seconds["decode"] += time.perf_counter() - t
-            side_job = pool.submit(run_embedders, free, chunk, dec) if pool is not None else None
-            if det is not None:
-                t = time.perf_counter()
-                items = [(i, (dec[i].rgb, dec[i].size, dec[i].scale)) for i in chunk if i in face_todo and i in dec]
-                b, a = detect_decoded(det, items, max_side=detect_side)
-                best_rows.extend(b)
-                all_rows.extend(a)
-                for row in b:
-                    if row["x1"] == row["x1"]:  # not NaN: this image has a face
-                        lm = np.asarray(row["landmarks"], np.float32)
-                        dec[row["image_id"]].box = (row["x1"], row["y1"], row["x2"], row["y2"])
-                        dec[row["image_id"]].landmarks = lm.reshape(5, 2) if lm.size == 10 else None
-                    else:
-                        hints.pop(row["image_id"], None)
-                seconds["faces"] += time.perf_counter() - t
-            for iid, d in dec.items():
-                h = hints.get(iid)
-                if d.box is None and h is not None and iid not in face_todo:
-                    d.box, d.landmarks = h.box, h.landmarks
-            run_embedders([n for n in image_names if side_job is None or n not in free], chunk, dec)
-            if side_job is not None:
-                side_job.result()  # re-raises the side thread's error here
-            if progress:
-                progress(min(start + batch_size, len(wanted)), len(wanted))
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        if progress:
+            progress(min(start + batch_size, len(wanted)), len(wanted))
 
     summary = None
     if fplan is not None:
