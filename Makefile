@@ -31,7 +31,8 @@ run: scan
 	@# suspects rank in a background job while the app opens (the Overview shows its progress)
 	@test -f $(DEMO)/.labelscope/suspects.parquet || $(BIN)/labelscope suspects $(DEMO) --background || true
 	@echo "labelscope: serving http://localhost:$(PORT) (Ctrl+C to stop)"
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) -- --dataset $(DEMO)
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.allowedHosts localhost --server.allowedHosts 127.0.0.1 --server.allowedHosts ::1 -- --dataset $(DEMO)
 
 test: demo
 	$(BIN)/python -m pytest -q --durations=15

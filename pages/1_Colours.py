@@ -4,7 +4,7 @@ import streamlit as st
 from labelscope.ui import cache, frame
 from labelscope.ui.eda_charts import distance_figure, histogram_figure
 from labelscope.ui.actions import selection_actions
-from labelscope.ui.gallery import gallery, selection
+from labelscope.ui.gallery import gallery, md_escape, selection
 
 settings = frame("Colours", icon=":material/palette:")
 st.title("Colours")
@@ -61,7 +61,7 @@ if means is None:
 else:
     cols = st.columns(min(6, max(1, len(means))))
     for k, (group, (img, n)) in enumerate(means.items()):
-        cols[k % len(cols)].image(img, caption=f"{group} · {n:,} images", width="stretch")
+        cols[k % len(cols)].image(img, caption=f"{md_escape(group)} · {n:,} images", width="stretch")  # a label is text
 
 
 @st.fragment

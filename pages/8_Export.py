@@ -1,10 +1,11 @@
 """Export: what changed and by whom, then the corrected label files."""
-import json
 
 import streamlit as st
 
 from labelscope.review import ReviewError, export_labels, export_tree, inconsistent_persons
+from labelscope.review.export import last_export
 from labelscope.ui import cache, frame
+from labelscope.ui.gallery import plain
 from labelscope.workspace import Workspace
 
 settings = frame("Export", icon=":material/download:")
@@ -48,22 +49,19 @@ if st.button("Export corrected labels", key="export.run", type="primary"):
         st.success(f"Exported {result.rows:,} images ({result.changed:,} changed, {result.excluded:,} excluded; "
                    f"decisions up to #{result.last_event_id}).")
     except (ReviewError, OSError) as e:
-        st.error(f"Export failed, previous files kept: {e}")
+        st.error(f"Export failed, previous files kept: {plain(e)}")
 
-summary_path = out / "summary.json"
-if summary_path.exists():
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    if summary.get("events", {}).get("last_id", 0) < store.version():
+last = last_export(out, store.version())
+if last is not None:
+    if last.stale:
         st.warning("Decisions were recorded after this export: export again to include them.")
     cols = st.columns(3)
-    for col, name, mime in zip(cols, ("labels.csv", "train.csv", "summary.json"),
-                               ("text/csv", "text/csv", "application/json")):
-        path = out / name
-        if path.exists():
-            col.download_button(f"Download {name}", data=path.read_bytes(), file_name=name, mime=mime,
-                                key=f"export.download.{name}", width="stretch")
+    for col, (name, path) in zip(cols, last.files.items()):
+        col.download_button(f"Download {name}", data=path.read_bytes(), file_name=name,
+                            mime="application/json" if name.endswith(".json") else "text/csv",
+                            key=f"export.download.{name}", width="stretch")
     with st.expander("summary.json"):
-        st.json(summary)
+        st.json(last.summary)
 else:
     st.caption("No export yet.")
 
@@ -76,13 +74,13 @@ if st.button("Write corrected dataset", key="export.tree", type="primary"):
     try:
         tree = export_tree(original, store, tree_dir)
         st.session_state["export.tree_result"] = (
-            "success", f"Wrote {tree.images:,} images to `{tree.out_dir}` ({tree.linked:,} hard links, "
+            "success", f"Wrote {tree.images:,} images to {tree.out_dir} ({tree.linked:,} hard links, "
                        f"{tree.copied:,} copies; {tree.excluded:,} excluded left out; decisions up to "
                        f"#{tree.last_event_id}).", tree.left_out)
     except (ReviewError, OSError) as e:
         st.session_state["export.tree_result"] = ("error", f"Writing the tree failed, nothing replaced: {e}", [])
 res = st.session_state.get("export.tree_result")
 if res:
-    (st.success if res[0] == "success" else st.error)(res[1])
+    (st.success if res[0] == "success" else st.error)(plain(res[1]))
     for image_id, why in res[2]:
-        st.caption(f"Left out `{image_id}`: {why}")
+        st.caption(f"Left out {plain(image_id)}: {plain(why)}")

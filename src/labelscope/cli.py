@@ -7,6 +7,7 @@ libraries inside their handlers so ``labelscope --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -50,6 +51,18 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted; work finished so far is kept", file=sys.stderr)
         return 130
+    except Exception as e:  # the ones a user can act on, said plainly; anything else is a bug: traceback
+        from .commands.common import fail
+        from .review.errors import ReviewError
+
+        if isinstance(e, ReviewError):
+            return fail(str(e))
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            where = f" ({e.filename})" if e.filename else ""
+            return fail(f"the disk is full{where}: nothing already written is lost (files are replaced "
+                        "atomically, a scan keeps its finished chunks and resumes, the review database rolled "
+                        "the batch back); free some space and run the command again")
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,9 @@ class Workspace:
     """Paths of the cached artefacts of one dataset (created on first use)."""
 
     def __init__(self, root: str | os.PathLike[str]):
-        self.root = Path(root).expanduser().resolve()
+        from .config import safe_resolve
+
+        self.root = safe_resolve(root)
 
     @classmethod
     def of(cls, workspace: "str | os.PathLike[str] | Workspace") -> "Workspace":

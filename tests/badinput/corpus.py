@@ -10,6 +10,7 @@ the bad cases, and returns the cases with what each must produce:
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -97,6 +98,10 @@ def build_folder(root: Path, outside: Path) -> list[Case]:
     cases.append(Case("space-laden file name", "folder", "odd/  lots of   spaces .jpg", "", None))
     (odd / "escape.jpg").symlink_to(write_image(outside / "outside.jpg", seed=9))
     cases.append(Case("symlink pointing outside the root", "folder", "odd/escape.jpg", None, "outside_root"))
+    (odd / "loop.jpg").symlink_to("loop.jpg")
+    cases.append(Case("symlink loop (x.jpg -> x.jpg)", "folder", None, None, "symlink_loop"))
+    write_image(Path(os.fsdecode(os.fsencode(odd) + b"/bad\xff.jpg")), seed=10)
+    cases.append(Case("non-UTF-8 file name (bad\\xff.jpg)", "folder", None, None, "bad_file_name"))
     return cases
 
 
@@ -133,7 +138,11 @@ def build_mask(root: Path) -> list[Case]:
     lines.append("000002,male,Asian,45,000002_male_Asian_45")  # line 7: duplicate id
     csv.write_text("\n".join(lines) + "\n")
     (root / "images" / "000004_male_Asian_20" / "normal.jpg").unlink()
+    loop = root / "images" / "000002_male_Asian_45" / "mask5.jpg"
+    loop.unlink()
+    loop.symlink_to("mask5.jpg")
     return [
+        Case("symlink loop in a person folder", "mask", None, None, "symlink_loop", 3),
         Case("train.csv whose age is 'forty'", "mask", None, None, "bad_age", 4),
         Case("unknown gender", "mask", None, None, "unknown_value", 6),
         Case("duplicate person id", "mask", None, None, "duplicate_id", 7),
@@ -141,8 +150,50 @@ def build_mask(root: Path) -> list[Case]:
     ]
 
 
+PEOPLE = [("000001", "female", "Asian", 25), ("000002", "male", "Asian", 45), ("000003", "female", "Asian", 62)]
+
+
+def build_safety(tmp: Path, roots: dict[str, Path]) -> list[Case]:
+    """Datasets of issue 12's silent losses and crashes, one per case (most make the dataset unusable)."""
+    alias = make_mask_dataset(tmp / "alias", PEOPLE)
+    with (alias / "train.csv").open("a") as f:
+        f.write("000009,female,Asian,30,000002_male_Asian_45/\n")  # line 5: line 3's folder, spelled otherwise
+    quote = make_mask_dataset(tmp / "quote", PEOPLE)
+    lines = (quote / "train.csv").read_text().splitlines()
+    lines[2] = lines[2].replace(",Asian,", ',"Asian,')  # line 3: a quote never closed
+    (quote / "train.csv").write_text("\n".join(lines) + "\n")
+    signed = tmp / "signed"
+    rows = ["path,label"]
+    for k in range(8):
+        label = "+1" if k % 2 else "-1"
+        write_image(signed / label / f"img{k}.jpg", seed=k)
+        rows.append(f"{label}/img{k}.jpg,{label}")
+    (signed / "list.csv").write_text("\n".join(rows) + "\n")
+    (tmp / "csvloop").mkdir()
+    (tmp / "csvloop" / "list.csv").symlink_to("list.csv")
+    linked = tmp / "linked"
+    make_mask_dataset(tmp / "otherdisk", PEOPLE)
+    linked.mkdir()
+    (linked / "train.csv").write_bytes((tmp / "otherdisk" / "train.csv").read_bytes())
+    (linked / "images").symlink_to(tmp / "otherdisk" / "images")
+    baddb = make_mask_dataset(tmp / "baddb", PEOPLE)
+    (baddb / ".labelscope").mkdir()
+    (baddb / ".labelscope" / "review.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x07" * 2000)  # truncated
+    roots.update({"mask-alias": alias, "mask-quote": quote, "csv-signed": signed / "list.csv",
+                  "csv-loop": tmp / "csvloop" / "list.csv", "mask-linked": linked, "mask-baddb": baddb})
+    return [
+        Case("train.csv row aliasing a person folder", "mask-alias", None, None, "duplicate_path", 5),
+        Case("unterminated quote in train.csv", "mask-quote", None, None, "unreadable_csv", 3),
+        Case("labels -1 / +1 (formula-like identifiers)", "csv-signed", "+1/img1.jpg", None, None),
+        Case("CSV manifest that is a symlink loop", "csv-loop", None, None, "symlink_loop"),
+        Case("images/ symlinked to another disk", "mask-linked", "images/000002_male_Asian_45/mask1.jpg", "", None),
+        Case("damaged review.sqlite (the dataset itself is fine)", "mask-baddb",
+             "images/000001_female_Asian_25/normal.jpg", None, None),
+    ]
+
+
 def build_corpus(tmp: Path) -> tuple[dict[str, Path], list[Case]]:
     roots = {"folder": tmp / "folder", "csv": tmp / "csvds" / "list.csv", "csv-nocols": tmp / "csvds" / "nocols.csv",
              "mask": tmp / "mask"}
     cases = build_folder(roots["folder"], tmp / "outside") + build_csv(tmp / "csvds") + build_mask(roots["mask"])
-    return roots, cases
+    return roots, cases + build_safety(tmp, roots)

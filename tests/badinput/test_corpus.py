@@ -24,7 +24,7 @@ def scanned(corpus):
 
     roots, _ = corpus
     out = {}
-    for kind in ("folder", "csv", "mask"):
+    for kind in ("folder", "csv", "mask", "mask-linked"):
         summary = scan_dataset(roots[kind], workers=2)
         out[kind] = (summary, load_features(summary.workspace))
     return out
@@ -85,7 +85,7 @@ def test_export_keeps_every_usable_row(corpus, tmp_path):
     from labelscope.review import export_labels, open_review_store
 
     roots, _ = corpus
-    for kind in ("folder", "csv", "mask"):
+    for kind in ("folder", "csv", "mask", "csv-signed", "mask-linked"):
         m = check_dataset(roots[kind])
         ws = tmp_path / f"ws-{kind}"
         result = export_labels(m, open_review_store(ws), tmp_path / f"out-{kind}")
@@ -95,6 +95,30 @@ def test_export_keeps_every_usable_row(corpus, tmp_path):
     labels = pd.read_csv(tmp_path / "out-csv" / "labels.csv", dtype=str, keep_default_na=False)
     formula = labels.loc[labels.image_id == "imgs/c.jpg", "label"].item()
     assert formula == "=HYPERLINK(1)", "a label round-trips exactly (only free text is neutralised)"
+    from labelscope.train.data import LabelsDataset
+
+    signed = LabelsDataset(tmp_path / "out-csv-signed" / "labels.csv", roots["csv-signed"].parent)
+    assert len(signed) == 8 and all(Path(p).is_file() for p, _ in signed.samples)  # training finds every file
+    linked = pd.read_csv(tmp_path / "out-mask-linked" / "labels.csv", dtype=str)
+    assert linked["image_id"].str.startswith("images/").all() and len(linked) == 21
+
+
+def test_a_damaged_review_db_is_named_by_every_command_and_left_untouched(corpus, tmp_path, capsys):
+    import hashlib
+
+    roots, _ = corpus
+    root = roots["mask-baddb"]
+    db = root / ".labelscope" / "review.sqlite"
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    (tmp_path / "fixes.csv").write_text("person,field,new\n000001,age,30\n")
+    for argv in (["review", "log", str(root)], ["export", str(root), "--out", str(tmp_path / "out")],
+                 ["review", "apply", str(root), str(tmp_path / "fixes.csv"), "--reviewer", "ana"]):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert str(db) in err and "left untouched" in err and "labelscope review backup" in err, (argv, err)
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in db.parent.iterdir()) == ["review.sqlite"]  # no -wal/-shm written beside it
+    assert not (tmp_path / "out").exists()
 
 
 def test_unusable_csv_reports_and_exits_1(corpus, capsys):
@@ -106,7 +130,8 @@ def test_unusable_csv_reports_and_exits_1(corpus, capsys):
 PAGES = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
 
 
-@pytest.mark.parametrize("kind", ["folder", "csv", "mask", "csv-nocols"])
+@pytest.mark.parametrize("kind", ["folder", "csv", "mask", "csv-nocols", "mask-alias", "mask-quote", "csv-signed",
+                                  "csv-loop", "mask-linked", "mask-baddb"])
 def test_every_page_renders_on_the_corpus(corpus, scanned, kind, monkeypatch):
     """The app's pages on each bad dataset: no exception, the problem shown, not a crash."""
     from streamlit.testing.v1 import AppTest
@@ -119,11 +144,20 @@ def test_every_page_renders_on_the_corpus(corpus, scanned, kind, monkeypatch):
     at.session_state["reviewer"] = "corpus"
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    if kind == "csv-nocols":
+    m = check_dataset(roots[kind])
+    if kind == "mask-baddb":  # every page says it, naming the file
+        assert "review.sqlite" in at.error[0].value and "left untouched" in at.error[0].value
+    elif m.errors:
         assert "cannot be used" in at.error[0].value
-    else:
         shown = pd.concat([d.value for d in at.dataframe if "code" in d.value.columns])
-        assert set(check_dataset(roots[kind]).problems_frame()["code"]) <= set(shown["code"])
+        assert set(m.problems_frame()["code"]) <= set(shown["code"])
+        if kind != "csv-nocols":
+            assert set(m.problems_frame()["row"].dropna()) <= set(shown["row"].dropna())  # the lines named
+    elif m.problems:
+        shown = pd.concat([d.value for d in at.dataframe if "code" in d.value.columns])
+        assert set(m.problems_frame()["code"]) <= set(shown["code"])
     for page in PAGES:
         at.switch_page(str(REPO / "pages" / page)).run()
         assert not at.exception, (page, [e.message for e in at.exception])
+        if kind == "mask-baddb":
+            assert any("review.sqlite" in e.value for e in at.error), page

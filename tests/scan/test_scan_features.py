@@ -66,7 +66,7 @@ def test_rgb_jpeg_statistics_match_numpy(tmp_path):
     # contrast: std of luminance at half size; close to the full-size value on a smooth image
     gray = cv2.cvtColor(decoded(p), cv2.COLOR_RGB2GRAY).astype(np.float64)
     assert row["contrast"] == pytest.approx(gray.std(), rel=0.1)
-    assert set(FEATURE_COLUMNS) - {"image_id", "mtime_ns", "scanner_version"} <= set(row)
+    assert set(FEATURE_COLUMNS) - {"image_id", "mtime_ns", "ctime_ns", "scanner_version"} <= set(row)
 
 
 def test_thumbnail_is_a_small_jpeg_of_the_same_picture(tmp_path):

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     target = out
     try:
         manifest = load_dataset(s.dataset, s.layout)
-        store = open_review_store(s)
+        store = open_review_store(s, read_only=True)  # export only reads the decisions
         if out:
             result = export_labels(manifest, store, out)
             print(f"exported {result.rows:,} images ({result.changed:,} changed, {result.excluded:,} excluded; "

@@ -1,13 +1,14 @@
 """The registry of embedders: adding one is adding a module and a line here.
 
 Licences are those of the weights each one loads (and of the package code where it matters);
-MODELS.md in the shared notes has the measurements behind the choice.
+MODELS.md (repository root) has the measurements behind the choice.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from ..config import BEST_EMBEDDERS
 from . import agegender, effnet, face, nsfw, sface, simple, trained, tvision
 from .images import faces_token
 from .base import EmbedderSpec
@@ -53,7 +54,7 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
 }
 
 # Combined by best_embedding(): measured best on real photos (mask task and gender x age).
-BEST = ("effnet", "face")
+BEST = BEST_EMBEDDERS
 FALLBACK = ("pixels",)
 
 

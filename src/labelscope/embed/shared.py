@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..config import SUSPECT_EMBEDDERS
 from ..workspace import Workspace
 from .base import EmbedContext, Embedding
 from .compute import _resolve, compute_embeddings, finish_embedding, plan_embedding, usable_cores
@@ -42,7 +43,7 @@ class SharedResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[str] = ("nsfw", "agegender"), *,
+def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[str] = SUSPECT_EMBEDDERS, *,
                      detector: str | None = "yunet", manifest: Any = None, progress: Progress | None = None,
                      threads: int | None = None, device: str = "cpu", batch_size: int = 32, force: bool = False,
                      max_side: int = 512, detect_side: int | None = None) -> SharedResult:

@@ -346,12 +346,11 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
 def faces_summary(plan: FacesPlan, best: pd.DataFrame, ws: Workspace, manifest: Manifest, *, seconds: float,
                   detect_s: float, max_side: int = MAX_SIDE) -> FacesSummary:
     """The summary of one detection run (also written to ``faces.json``)."""
-    err = best["error"].fillna("") != ""
+    from .boxes import face_counts
+
     todo, total = plan.todo, len(plan.ids)
     summary = FacesSummary(
-        total=total, detected=len(todo), cached=total - len(todo),
-        with_face=int((best["n_faces"] > 0).sum()), no_face=int(((best["n_faces"] == 0) & ~err).sum()),
-        multi_face=int((best["n_faces"] > 1).sum()), unreadable=int(err.sum()),
+        total=total, detected=len(todo), cached=total - len(todo), **face_counts(best),
         seconds=round(seconds, 3),
         images_per_s=round(len(todo) / detect_s, 2) if todo and detect_s > 0 else 0.0,
         detector=plan.token, workspace=str(ws.root))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..dataset import Manifest
-from .errors import ReviewError, StaleLabelError
+from .errors import ReviewError, StaleLabelError, StoreUnavailable
 from .export import ExportResult, export_labels
 from .fields import ACTIONS, STATE_FIELDS
 from .filters import REVIEW_STATES, filter_choices, filter_labels
@@ -30,6 +30,6 @@ def current_labels(manifest: Manifest, store: Any) -> Manifest:
 
 
 __all__ = ["ACTIONS", "Change", "ExportResult", "REVIEW_STATES", "ReviewError", "ReviewStore", "STATE_FIELDS",
-           "StaleLabelError", "TreeResult", "apply_events", "apply_fixes", "current_labels", "describe_undo", "export_labels",
+           "StaleLabelError", "StoreUnavailable", "TreeResult", "apply_events", "apply_fixes", "current_labels", "describe_undo", "export_labels",
            "export_tree", "filter_choices", "filter_labels", "group_ids", "inconsistent_persons", "label_changes", "open_review_store",
            "partial_persons", "person_attributes", "person_rows", "read_fixes", "with_whole_persons"]

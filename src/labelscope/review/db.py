@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ReviewError
+from .errors import ReviewError, StoreUnavailable
 
 BUSY_TIMEOUT_S = 30.0
 RETRIES = 8
@@ -62,18 +62,126 @@ def sqlite_path(url: str) -> Path:
     return Path(rest[1:]).expanduser().resolve()
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are opened explicitly)."""
-    con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-    con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    con.execute("PRAGMA synchronous = FULL")  # decisions cannot be recomputed: fsync every commit
-    return con
+def recovery_hint(path: Path) -> str:
+    return (f"The file was left untouched. To recover: stop the app, move {path.name} aside (keep it: "
+            f"`sqlite3 {path} .recover` can salvage its events) and copy a backup made with "
+            f"`labelscope review backup DATASET OUT` in its place, or remove it to start an empty log.")
 
 
-def create(path: Path) -> None:
-    """Create the database file and schema (idempotent, safe when several processes race)."""
+def explain(path: Path, err: BaseException) -> str:
+    """A sqlite3 or OS error on the review database, in words, with what to do about it."""
+    msg = str(getattr(err, "strerror", None) or err)
+    low = msg.lower()
+    if "disk i/o error" in low and _nearly_full(path):  # a full disk under the WAL shows up as an I/O error
+        low += " (disk full)"
+    if isinstance(err, OSError) and getattr(err, "errno", None) == 28 or "disk is full" in low or "disk full" in low:
+        return (f"the disk holding the review database {path} is full: nothing of this action was written "
+                "(the batch was rolled back) and every earlier decision is intact; free some space and try again")
+    if "unable to open" in low and path.is_file() and _read_only_place(path):
+        low += " (read-only)"
+    if "readonly" in low or "read-only" in low or isinstance(err, PermissionError):
+        return (f"the review database {path} cannot be written (read-only file or workspace: {msg}); nothing "
+                "was written; reading works: `labelscope review log` and `export` still run")
+    if path.is_dir():
+        return f"the review database {path} is a directory, not a file; move it aside. Nothing was written."
+    if "not a database" in low or "malformed" in low or "corrupt" in low or "no such table" in low:
+        return f"the review database {path} is damaged or not a labelscope database ({msg}). " + recovery_hint(path)
+    if "unable to open" in low:
+        return f"the review database {path} cannot be opened ({msg}); check that its folder exists and is readable"
+    if "disk i/o error" in low:
+        return (f"the review database {path} hit a disk I/O error ({msg}): nothing of this action was written "
+                "(the batch was rolled back); check the disk, then try again")
+    return f"the review database {path} failed: {msg}"
+
+
+def _read_only_place(path: Path) -> bool:
+    """The database's folder cannot take the -wal/-shm files (read-only mount or permissions)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):
+        pass
+    return not os.access(path.parent, os.W_OK)
+
+
+def _nearly_full(path: Path, *, under: int = 1 << 20) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < under
+    except OSError:
+        return False
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are opened explicitly).
+
+    ``read_only``: opened with ``mode=ro``; when even that cannot work (a read-only workspace
+    holds no ``-shm`` file to share) and no ``-wal`` file holds unmerged decisions, the file is
+    read as immutable. A read-only workspace with decisions still in ``-wal`` is refused (they
+    would be missed) rather than read incompletely.
+    """
+    if not read_only:
+        con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        con.execute("PRAGMA synchronous = FULL")  # decisions cannot be recomputed: fsync every commit
+        return con
+    from urllib.parse import quote
+
+    uri = "file:" + quote(str(path))
+    try:
+        con = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                              check_same_thread=False)
+        con.execute("SELECT COUNT(*) FROM events WHERE id < 0").fetchone()
+        return con
+    except sqlite3.OperationalError as err:
+        low = str(err).lower()
+        if "unable to open" not in low and "readonly" not in low and "read-only" not in low:
+            raise
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreUnavailable(f"the review database {path} cannot be read here ({err}) and its {wal.name} "
+                                   "holds decisions not yet merged; open it once where the workspace is writable "
+                                   "(or copy the folder somewhere writable) so nothing is missed") from err
+        con = sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        con.execute("SELECT COUNT(*) FROM events WHERE id < 0").fetchone()
+        return con
+
+
+def create(path: Path, *, read_only: bool = False) -> None:
+    """Create the database file and schema (idempotent, safe when several processes race).
+
+    Raises StoreUnavailable (a ReviewError naming the file, why and how to recover) when the
+    file is damaged, a directory, or cannot be written; the file is never modified then.
+    ``read_only``: only check that an existing file can be read (a missing one is an empty log).
+    """
+    try:
+        if read_only:
+            if path.exists() or path.is_symlink():
+                connect(path, read_only=True).close()
+            return
+        _create(path)
+    except ReviewError:
+        raise
+    except (sqlite3.Error, OSError) as err:
+        raise StoreUnavailable(explain(path, err)) from err
+
+
+def _create(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise StoreUnavailable(explain(path, IsADirectoryError(21, "Is a directory")))
     con = connect(path)
+    if path.exists() and path.stat().st_size > 0:  # read before writing anything: a damaged file stays as it is
+        try:
+            verdict = con.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except BaseException:
+            con.close()
+            raise
+        if verdict != "ok":
+            con.close()
+            raise StoreUnavailable(f"the review database {path} is damaged (integrity check: {verdict}). "
+                                   + recovery_hint(path))
     try:
         _retry(lambda: con.execute("PRAGMA journal_mode = WAL"))
 
@@ -114,15 +222,19 @@ class Database:
     serialises this process's threads; other processes wait on SQLite's own lock.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, read_only: bool = False):
         self.path = path
+        self.read_only = read_only
         self._con: sqlite3.Connection | None = None
         self._pid = 0
         self._lock = threading.RLock()
 
     def _connection(self) -> sqlite3.Connection:
         if self._con is None or self._pid != os.getpid():  # never reuse a connection across fork
-            self._con = connect(self.path)
+            if self.read_only and not self.path.exists():
+                self._con = _empty_log()  # nothing decided yet: an empty log, nothing created on disk
+            else:
+                self._con = connect(self.path, read_only=self.read_only)
             self._pid = os.getpid()
         return self._con
 
@@ -139,7 +251,9 @@ class Database:
         ``BEGIN IMMEDIATE`` makes read-check-write atomic: the stale-label check and the insert
         see the same database. Everything inside commits together or not at all.
         """
-        with self._lock:
+        if self.read_only:
+            raise StoreUnavailable(f"the review database {self.path} was opened read-only; nothing was written")
+        with self._lock, self._explained():
             con = self._connection()
             _retry(lambda: con.execute("BEGIN IMMEDIATE"))
             try:
@@ -152,8 +266,27 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """The connection for reads (WAL readers never block writers, nor wait for them)."""
-        with self._lock:
+        with self._lock, self._explained():
             yield self._connection()
+
+    @contextmanager
+    def _explained(self) -> Iterator[None]:
+        """sqlite3 errors (a damaged file, a full disk) as StoreUnavailable naming the file."""
+        try:
+            yield
+        except ReviewError:
+            raise
+        except (sqlite3.DatabaseError, OSError) as err:
+            if isinstance(err, sqlite3.OperationalError) and _is_busy(err):
+                raise ReviewError("the review database stayed busy (another process holds it); nothing was "
+                                  "written, please try again") from err
+            raise StoreUnavailable(explain(self.path, err)) from err
+
+
+def _empty_log() -> sqlite3.Connection:
+    con = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    con.executescript(SCHEMA)
+    return con
 
 
 def _rollback(con: sqlite3.Connection) -> None:

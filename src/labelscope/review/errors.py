@@ -17,3 +17,8 @@ class StaleLabelError(ReviewError):
     def __init__(self, message: str, conflicts: list[tuple[str, str, str, str, str]]):
         super().__init__(message)
         self.conflicts = conflicts
+
+
+class StoreUnavailable(ReviewError):
+    """The review database cannot be used (damaged, a directory, unwritable, disk full). The
+    message names the file and how to recover; the file itself is left untouched."""

@@ -54,7 +54,7 @@ class Change:
 
 
 def open_review_store(workspace: Any, *, db_url: str | None = None,
-                      manifest: Manifest | None = None) -> "ReviewStore":
+                      manifest: Manifest | None = None, read_only: bool = False) -> "ReviewStore":
     """Open (creating if needed) the review store of a workspace.
 
     Parameters
@@ -65,6 +65,12 @@ def open_review_store(workspace: Any, *, db_url: str | None = None,
         ``sqlite:///path``; defaults to Settings.db_url, then ``$LABELSCOPE_DB_URL``.
     manifest : Manifest, optional
         Bound for validating image ids and values when an action is not given one.
+    read_only : bool
+        Only read (``review log``, ``export``): works in a read-only workspace, creates nothing
+        (a missing database is an empty log), and any write is refused.
+
+    Raises StoreUnavailable (a ReviewError) naming the file and how to recover when the
+    database is damaged, a directory or cannot be opened; the file is left untouched.
     """
     url = db_url or getattr(workspace, "db_url", "") or db.env_db_url()
     if url:
@@ -72,17 +78,17 @@ def open_review_store(workspace: Any, *, db_url: str | None = None,
     else:
         ws = getattr(workspace, "workspace", workspace)
         path = Workspace.of(ws).review_db
-    db.create(path)
-    return ReviewStore(path, manifest=manifest)
+    db.create(path, read_only=read_only)
+    return ReviewStore(path, manifest=manifest, read_only=read_only)
 
 
 class ReviewStore:
     """Append-only decisions of every reviewer of one dataset (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, manifest: Manifest | None = None):
+    def __init__(self, path: str | os.PathLike[str], *, manifest: Manifest | None = None, read_only: bool = False):
         self.path = Path(path)
         self.manifest = manifest
-        self._db = db.Database(self.path)
+        self._db = db.Database(self.path, read_only=read_only)
         self._index_key: object = None
         self._index: dict[str, int] = {}
         self._latest = LatestEvents(self._db)

@@ -35,7 +35,7 @@ HIST_BINS = 32
 GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 
 FEATURE_COLUMNS = (
-    "image_id", "file_size", "mtime_ns", "scanner_version", "error",
+    "image_id", "file_size", "mtime_ns", "ctime_ns", "scanner_version", "error",
     "format", "mode", "width", "height", "aspect",
     "mean_r", "mean_g", "mean_b", "std_r", "std_g", "std_b",
     "hist_r", "hist_g", "hist_b",

@@ -32,7 +32,7 @@ from .table import (FEATURE_SCHEMA, THUMB_ROW_GROUP, THUMB_SCHEMA, as_workspace,
 from .worker import scan_chunk, worker_init
 
 ProgressFn = Callable[[int, int], None]
-Key = tuple[int, int]  # (file_size, mtime_ns); (0, -1) for a file that cannot be stat'ed
+Key = tuple[int, int, int]  # (file_size, mtime_ns, ctime_ns); (0, -1, -1) for a file that cannot be stat'ed
 MAX_CHUNK = 64
 POOL_MIN_IMAGES = 200
 """Fewer images to decode than this are decoded in this process: starting worker processes
@@ -161,7 +161,7 @@ def pool_size(images: int, chunks: int, workers: int) -> int:
     return max(1, min(workers, chunks))
 
 
-def run_chunks(root: str, chunks: list[list[tuple[str, int, int]]], finished: Callable[[list[dict]], None], *,
+def run_chunks(root: str, chunks: list[list[tuple[str, int, int, int]]], finished: Callable[[list[dict]], None], *,
                workers: int, executor: Executor | None) -> None:
     """Run ``scan_chunk`` on every chunk (in this process when ``workers == 1``), calling
     ``finished(rows)`` in this process as each completes. On any error pending chunks are
@@ -174,7 +174,7 @@ def run_chunks(root: str, chunks: list[list[tuple[str, int, int]]], finished: Ca
         return
     own = executor is None
     pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
-                                           initializer=worker_init)
+                                           initializer=worker_init, initargs=(os.getpid(),))
     futures = [pool.submit(scan_chunk, root, chunk) for chunk in chunks]
     try:
         for fut in as_completed(futures):
@@ -194,9 +194,9 @@ def stat_images(root: Path, ids: Sequence[str]) -> dict[str, Key]:
     for i in ids:
         try:
             st = os.stat(root / i)
-            keys[i] = (st.st_size, st.st_mtime_ns)
+            keys[i] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         except OSError:
-            keys[i] = (0, -1)
+            keys[i] = (0, -1, -1)
     return keys
 
 
@@ -205,9 +205,9 @@ def cached_ids(keys: dict[str, Key], merged: pa.Table | None, parts: list[pa.Tab
     old = set(merged["image_id"].to_pylist()) if merged is not None else set()
     fresh: set[str] = set()
     for t in ([merged] if merged is not None else []) + parts:
-        cols = [t[c].to_pylist() for c in ("image_id", "file_size", "mtime_ns", "scanner_version")]
-        fresh.update(i for i, size, mtime, version in zip(*cols)
-                     if version == SCANNER_VERSION and keys.get(i) == (size, mtime))
+        cols = [t[c].to_pylist() for c in ("image_id", "file_size", "mtime_ns", "ctime_ns", "scanner_version")]
+        fresh.update(i for i, size, mtime, ctime, version in zip(*cols)
+                     if version == SCANNER_VERSION and keys.get(i) == (size, mtime, ctime))
     return old, fresh
 
 
@@ -236,9 +236,9 @@ def merge(ws: Workspace, ids: list[str], keys: dict[str, Key]) -> int:
     sources += [t.select(list(FEATURE_COLUMNS)).cast(FEATURE_SCHEMA) for t in part_tables]
     rows = pa.concat_tables(sources) if sources else FEATURE_SCHEMA.empty_table()
     best: dict[str, int] = {}
-    cols = [rows[c].to_pylist() for c in ("image_id", "file_size", "mtime_ns", "scanner_version")]
-    for r, (i, size, mtime, version) in enumerate(zip(*cols)):
-        if version == SCANNER_VERSION and keys.get(i) == (size, mtime):
+    cols = [rows[c].to_pylist() for c in ("image_id", "file_size", "mtime_ns", "ctime_ns", "scanner_version")]
+    for r, (i, size, mtime, ctime, version) in enumerate(zip(*cols)):
+        if version == SCANNER_VERSION and keys.get(i) == (size, mtime, ctime):
             best[i] = r  # later sources are newer
     take = [best[i] for i in ids if i in best]
     features = rows.take(pa.array(take, type=pa.int64()))

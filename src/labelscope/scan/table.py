@@ -23,7 +23,8 @@ from ..workspace import Workspace, atomic_write
 from .features import FEATURE_COLUMNS
 
 _TYPES = {
-    "image_id": pa.string(), "file_size": pa.int64(), "mtime_ns": pa.int64(), "scanner_version": pa.string(),
+    "image_id": pa.string(), "file_size": pa.int64(), "mtime_ns": pa.int64(), "ctime_ns": pa.int64(),
+    "scanner_version": pa.string(),
     "error": pa.string(), "format": pa.string(), "mode": pa.string(), "width": pa.int32(), "height": pa.int32(),
     "phash": pa.int64(), "sha1": pa.string(), "is_grayscale": pa.bool_(),
     **{f"hist_{c}": pa.list_(pa.int64()) for c in "rgb"},
@@ -31,7 +32,9 @@ _TYPES = {
 FEATURE_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.float64())) for c in FEATURE_COLUMNS])
 THUMB_SCHEMA = pa.schema([("image_id", pa.string()), ("thumb", pa.binary())])
 PART_SCHEMA = pa.schema(list(FEATURE_SCHEMA) + [pa.field("thumb", pa.binary())])
-KEY_COLUMNS = ["image_id", "file_size", "mtime_ns", "scanner_version"]
+# the cache key: size, mtime and the inode change time (a rewrite that keeps the size and puts the
+# mtime back, as `touch -r` or a restore does, still moves ctime), plus the scanner's version
+KEY_COLUMNS = ["image_id", "file_size", "mtime_ns", "ctime_ns", "scanner_version"]
 THUMB_ROW_GROUP = 256
 
 

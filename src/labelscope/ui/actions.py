@@ -27,7 +27,9 @@ def show_message(key: str) -> None:
     if not msg:
         return
     kind, text = msg
-    (st.success if kind == "success" else st.error)(text)
+    from .gallery import plain
+
+    (st.success if kind == "success" else st.error)(plain(text))  # names, notes, values: plain text
 
 
 def run_action(settings: Settings, key: str, describe: str, act: Callable[[Any, Manifest, str], list], *,

@@ -82,6 +82,17 @@ def review_store(s: Settings):
     return _review_store(str(s.workspace), s.db_url)
 
 
+def store_problem(s: Settings) -> str | None:
+    """Why the review database cannot be used (damaged, a directory, unwritable), or None."""
+    from ..review import ReviewError
+
+    try:
+        review_store(s).version()
+    except ReviewError as e:
+        return str(e)
+    return None
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _current_labels(dataset: str, layout: str, token: float, ws: str, db_url: str, version: int) -> Manifest:
     return _review_store(ws, db_url).current_labels(_manifest(dataset, layout, token))

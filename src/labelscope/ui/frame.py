@@ -168,4 +168,12 @@ def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> S
             st.caption(":orange[Enter your name to flag or relabel images.]")
         st.caption(f"Dataset: `{s.dataset}`")
         st.caption(f"Workspace: `{s.workspace}`")
+    from . import cache
+
+    problem = cache.store_problem(s)
+    if problem:  # every page says it, the same way; nothing is drawn on labels that cannot be read
+        from .gallery import plain
+
+        st.error(f"Review decisions cannot be read: {plain(problem)}")
+        st.stop()
     return s

@@ -29,6 +29,18 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+_PLAIN_SPECIAL = re.compile(r"([\\`*_\[\]<>!~$:|])")
+
+
+def plain(text: object) -> str:
+    """A message shown literally by ``st.success``/``st.error``/``st.caption``: no link, image, HTML,
+    colour directive, emphasis or autolink can come out of a user's string (a note, a label, a
+    path). Lighter than ``md_escape``: parentheses, dots and dashes inside a sentence stay as
+    they are, so messages read (and compare) naturally."""
+    s = _PLAIN_SPECIAL.sub(r"\\\1", str(text)).replace("www.", "www\\.")
+    return "\\" + s if s[:1] in ("-", "+", "#", "=") or re.match(r"\d+[.)] ", s) else s
+
+
 def default_caption(row: pd.Series) -> str:
     """Person (group) id and file name, label and review marks (flagged, changed, excluded) of one image:
     ``✎ 000004/mask1 · wear_male_<30``."""

@@ -53,7 +53,7 @@ def person_panel(settings: Settings, group_id: str, *, key: str = "person") -> N
     schema = current.schema
     rows = person_rows(current.df, group_id)
     if rows.empty:
-        st.warning(f"No image has group {group_id!r}.")
+        st.warning(f"No image has group {md_escape(repr(group_id))}.")
         return
     thumbs = cache.thumbs(settings, rows["image_id"].tolist())
     if not thumbs:
