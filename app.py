@@ -2,13 +2,13 @@
 
     streamlit run app.py -- --dataset data/demo      # or LABELSCOPE_DATASET=...
 """
-import plotly.express as px
 import streamlit as st
 
-from labelscope.eda.summary import class_balance, imbalance_ratio, summarize, suspect_counts
+from labelscope.eda.summary import class_balance, imbalance_ratio, readable_split, summarize, suspect_counts
 from labelscope.ui import frame
 from labelscope.ui import cache
 from labelscope.ui import jobs as jobs_ui
+from labelscope.ui.eda_charts import balance_figure, file_size_figure, image_size_figure
 from labelscope.ui.queue import suspects as queue_suspects
 
 settings = frame("Overview", icon=":material/dashboard:")
@@ -59,9 +59,7 @@ tabs = st.tabs([a.replace("_", " ") for a in attrs])
 for tab, attr in zip(tabs, attrs):
     with tab:
         bal = class_balance(manifest, attr)
-        fig = px.bar(bal, x="value", y="images", text="images", hover_data={"share": ":.1%"})
-        fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=None)
-        st.plotly_chart(fig, key=f"balance_{attr}", width="stretch")
+        st.plotly_chart(balance_figure(bal), key=f"balance_{attr}", width="stretch")
         st.caption(f"Largest / smallest class: {imbalance_ratio(bal):.1f}x")
 
 st.subheader("Images")
@@ -84,18 +82,10 @@ if feats is None:
                    f"({result.unreadable} unreadable).")
         st.rerun()
 else:
-    ok = feats[feats["error"] == ""]
+    ok, bad = readable_split(feats)
     s1, s2 = st.columns(2)
-    with s1:
-        fig = px.scatter(ok, x="width", y="height", opacity=0.5, title="Image size (px)",
-                         render_mode="webgl", hover_data=["image_id"])
-        fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
-        st.plotly_chart(fig, key="sizes", width="stretch")
-    with s2:
-        fig = px.histogram(ok.assign(kb=ok["file_size"] / 1024), x="kb", nbins=40, title="File size (KiB)")
-        fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
-        st.plotly_chart(fig, key="filesizes", width="stretch")
-    bad = feats.loc[feats["error"] != "", ["image_id", "error"]]
+    s1.plotly_chart(image_size_figure(ok), key="sizes", width="stretch")
+    s2.plotly_chart(file_size_figure(ok), key="filesizes", width="stretch")
     if len(bad):
         st.warning(f"{len(bad)} unreadable image(s): they stay in the dataset table but no feature exists for them.")
         st.dataframe(bad, hide_index=True, width="stretch", key="unreadable")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from labelscope.faces import crop_thumbnail, export_boxes
+from labelscope.faces import CHECK_KINDS, crop_thumbnail, export_boxes, face_counts, faces_to_check
 from labelscope.jobs import launch
 from labelscope.ui import cache, frame
 from labelscope.ui import jobs as jobs_ui
@@ -42,12 +42,12 @@ if faces is None:
 
 current = cache.current_labels(settings)
 labels = current.df
-ok = faces["error"].fillna("") == ""
+counts = face_counts(faces)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Images with a face", f"{int((faces['n_faces'] > 0).sum()):,}")
-m2.metric("No face found", f"{int(((faces['n_faces'] == 0) & ok).sum()):,}")
-m3.metric("Several faces", f"{int((faces['n_faces'] > 1).sum()):,}")
-m4.metric("Unreadable", f"{int((~ok).sum()):,}")
+m1.metric("Images with a face", f"{counts['with_face']:,}")
+m2.metric("No face found", f"{counts['no_face']:,}")
+m3.metric("Several faces", f"{counts['multi_face']:,}")
+m4.metric("Unreadable", f"{counts['unreadable']:,}")
 
 attrs = manifest.attributes
 by = st.selectbox("Group by", attrs, key="faces.by", format_func=lambda a: a.replace("_", " "))
@@ -94,15 +94,9 @@ crops_panel()
 def check_panel() -> None:
     st.subheader("Images to check")
     c1, c2 = st.columns([2, 1])
-    kind = c1.radio("Show", ["no face", "several faces", "low score"], key="faces.check", horizontal=True)
+    kind = c1.radio("Show", list(CHECK_KINDS), key="faces.check", horizontal=True)
     low = c2.slider("Low score below", 0.5, 1.0, 0.95, 0.01, key="faces.low_score")
-    readable = faces[faces["error"].fillna("") == ""]
-    if kind == "no face":
-        hit = readable[readable["n_faces"] == 0]
-    elif kind == "several faces":
-        hit = readable[readable["n_faces"] > 1]
-    else:
-        hit = readable[readable["score"] < low]
+    hit = faces_to_check(faces, kind, low_score=low)
     rows = hit[["image_id", "n_faces", "score"]].merge(labels, on="image_id", how="inner")
     left, right = st.columns([3, 1])
     with left:

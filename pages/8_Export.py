@@ -1,9 +1,9 @@
 """Export: what changed and by whom, then the corrected label files."""
-import json
 
 import streamlit as st
 
 from labelscope.review import ReviewError, export_labels, export_tree, inconsistent_persons
+from labelscope.review.export import last_export
 from labelscope.ui import cache, frame
 from labelscope.ui.gallery import plain
 from labelscope.workspace import Workspace
@@ -51,20 +51,17 @@ if st.button("Export corrected labels", key="export.run", type="primary"):
     except (ReviewError, OSError) as e:
         st.error(f"Export failed, previous files kept: {plain(e)}")
 
-summary_path = out / "summary.json"
-if summary_path.exists():
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    if summary.get("events", {}).get("last_id", 0) < store.version():
+last = last_export(out, store.version())
+if last is not None:
+    if last.stale:
         st.warning("Decisions were recorded after this export: export again to include them.")
     cols = st.columns(3)
-    for col, name, mime in zip(cols, ("labels.csv", "train.csv", "summary.json"),
-                               ("text/csv", "text/csv", "application/json")):
-        path = out / name
-        if path.exists():
-            col.download_button(f"Download {name}", data=path.read_bytes(), file_name=name, mime=mime,
-                                key=f"export.download.{name}", width="stretch")
+    for col, (name, path) in zip(cols, last.files.items()):
+        col.download_button(f"Download {name}", data=path.read_bytes(), file_name=name,
+                            mime="application/json" if name.endswith(".json") else "text/csv",
+                            key=f"export.download.{name}", width="stretch")
     with st.expander("summary.json"):
-        st.json(summary)
+        st.json(last.summary)
 else:
     st.caption("No export yet.")
 

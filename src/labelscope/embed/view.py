@@ -8,11 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from ..config import BEST_EMBEDDERS
+
 REVIEW_STATE = "review state"
 SUSPECT_SCORE = "suspect score"
 SCAN_EMBEDDERS = ("colour", "pixels")   # built from the scan's own features: a first map, no model
 QUICK_MAP = "colour"                   # the one the Embeddings page computes itself right after a scan
-PREFERRED = ("effnet", "face")
+PREFERRED = BEST_EMBEDDERS
 
 
 def default_feature_sets(done: list[str]) -> list[str]:

@@ -205,3 +205,27 @@ def boxes_csv(table: pd.DataFrame) -> bytes:
 
     text = table.assign(**{c: table[c].round(1) for c in ("x1", "y1", "x2", "y2")}, score=table["score"].round(4))
     return csv_bytes(text.astype(object).where(text.notna(), ""), EXPORT_COLUMNS)
+
+
+CHECK_KINDS = ("no face", "several faces", "low score")
+
+
+def face_counts(faces: pd.DataFrame) -> dict[str, int]:
+    """``with_face``, ``no_face`` (readable, none found), ``multi_face`` and ``unreadable`` images
+    of a ``faces.parquet`` table: the counts ``FacesSummary`` reports and the Faces page shows."""
+    err = faces["error"].fillna("") != ""
+    n = faces["n_faces"]
+    return {"with_face": int((n > 0).sum()), "no_face": int(((n == 0) & ~err).sum()),
+            "multi_face": int((n > 1).sum()), "unreadable": int(err.sum())}
+
+
+def faces_to_check(faces: pd.DataFrame, kind: str, *, low_score: float = 0.95) -> pd.DataFrame:
+    """Readable images with no face, several faces, or a best face scored below ``low_score``."""
+    if kind not in CHECK_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(CHECK_KINDS)}, not {kind!r}")
+    readable = faces[faces["error"].fillna("") == ""]
+    if kind == "no face":
+        return readable[readable["n_faces"] == 0]
+    if kind == "several faces":
+        return readable[readable["n_faces"] > 1]
+    return readable[readable["score"] < low_score]

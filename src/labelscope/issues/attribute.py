@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config import BEST_EMBEDDERS
 from ..dataset import Manifest
 from .base import IssueInputs
 from .probs import choose_c, knn_vote, oof_logistic, prepare_features
@@ -27,8 +28,9 @@ K_NEIGHBOURS = 20
 LOSS_MARGIN = 0.005  # a later candidate must beat the preferred set's log-loss by 0.5% to replace it
 # Embeddings used per attribute, those of them that are given (measured on real photos with
 # bench/suspects.py); an attribute not listed, or none of its own given: every pretrained one.
-PREFERRED = {"label": ("effnet", "face"), "mask": ("effnet", "face"), "gender": ("face", "effnet"),
-             "age_group": ("face", "effnet"), "outlier": ("effnet",)}
+_FACE_FIRST = BEST_EMBEDDERS[::-1]
+PREFERRED = {"label": BEST_EMBEDDERS, "mask": BEST_EMBEDDERS, "gender": _FACE_FIRST, "age_group": _FACE_FIRST,
+             "outlier": BEST_EMBEDDERS[:1]}
 PRETRAINED = ("nsfw", "agegender", "sface", "effnet", "face", "colour", "pixels")
 
 

@@ -76,7 +76,8 @@ class Check:
 
     ``needs`` lists inputs of which at least one must be present ("pred_probs",
     "embeddings", "features"; empty = always runs); ``factors`` limits the check to datasets
-    whose schema has those factors and whose groups are people (empty = all).
+    whose schema has those factors and whose groups are people (empty = all); ``order`` places
+    it in the registry and breaks ranking ties; ``label`` is its short name in the Queue.
     """
 
     name: str
@@ -84,6 +85,12 @@ class Check:
     run: Callable[[IssueInputs], pd.DataFrame]
     needs: tuple[str, ...] = ()
     factors: tuple[str, ...] = ()
+    order: int = 100      # runs, and breaks score ties in the ranking, in this order (low first)
+    label: str = ""       # the short name the Queue shows (default: the name, capitalised)
+
+    @property
+    def short(self) -> str:
+        return self.label or self.name.capitalize()
 
     def fits(self, schema: LayoutSchema) -> bool:
         """True when a dataset of ``schema`` has what this check judges."""

@@ -88,4 +88,4 @@ def run(inputs: IssueInputs) -> pd.DataFrame:
     return duplicate_rows(inputs.features, inputs.manifest, embedding=chosen[0] if chosen else None)
 
 
-CHECK = Check(NAME, "Exact or near copies of another image", run, needs=("features",))
+CHECK = Check(NAME, "Exact or near copies of another image", run, needs=("features",), order=1)

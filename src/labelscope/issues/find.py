@@ -19,15 +19,15 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..config import BEST_EMBEDDERS
 from ..dataset import Manifest
 from ..workspace import Workspace, write_json, write_parquet
 from .base import IssueInputs
 
 SUSPECT_COLUMNS = ("rank", "issue", "image_id", "person", "field", "score", "given", "suggested", "confidence",
                    "detail", "images", "flagged")
-ISSUE_ORDER = ("quality", "duplicate", "person", "label", "outlier")
 DEEPER_ISSUES = ("label",)  # unflagged rows the Queue offers after the flagged ones
-PRETRAINED_EMBEDDERS = ("effnet", "face")
+PRETRAINED_EMBEDDERS = BEST_EMBEDDERS
 
 
 def find_issues(
@@ -117,7 +117,9 @@ def rank_suspects(frames: list[pd.DataFrame], *, all_rows: bool = False) -> pd.D
     swaps = df[(df["issue"] == "person") & (df["field"] == "mask") & df["flagged"]]
     covered = {i for s in swaps["images"] for i in s.split(";") if i}
     df = df[~((df["issue"] == "label") & df["image_id"].isin(covered))]
-    order = {n: k for k, n in enumerate(ISSUE_ORDER)}
+    from . import CHECKS
+
+    order = {n: c.order for n, c in CHECKS.items()}
     df = df.assign(_o=df["issue"].map(order).fillna(len(order)))
     df = df.sort_values(["score", "_o", "person", "image_id"], kind="stable").drop(columns="_o")
     df.insert(0, "rank", np.arange(1, len(df) + 1))

@@ -76,4 +76,5 @@ def run(inputs: IssueInputs) -> pd.DataFrame:
     return label_issue_rows(ap, inputs.manifest.df)
 
 
-CHECK = Check(NAME, "Label disagrees with the model and the neighbours", run, needs=("pred_probs", "embeddings"))
+CHECK = Check(NAME, "Label disagrees with the model and the neighbours", run, needs=("pred_probs", "embeddings"),
+              order=3)

@@ -47,4 +47,5 @@ def run(inputs: IssueInputs) -> pd.DataFrame:
     })
 
 
-CHECK = Check(NAME, "Far from every other image (not a face, another dataset)", run, needs=("embeddings",))
+CHECK = Check(NAME, "Far from every other image (not a face, another dataset)", run, needs=("embeddings",),
+              order=4)

@@ -125,4 +125,4 @@ def run(inputs: IssueInputs) -> pd.DataFrame:
 
 
 CHECK = Check(NAME, "A person's photos disagree with the person's labels", run,
-              needs=("pred_probs", "embeddings"), factors=("mask", "gender", "age_group"))
+              needs=("pred_probs", "embeddings"), factors=("mask", "gender", "age_group"), order=2)

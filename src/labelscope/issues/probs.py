@@ -8,7 +8,7 @@ Two estimates, both out of sample (an image never votes for itself):
 - :func:`knn_vote`: the label shares among an image's ``k`` nearest neighbours (cosine),
   leaving out the image itself and, when ``groups`` is given, the rest of its group.
 
-Measured on real photos (shared/MODELS.md): regularise the classifier, give each embedding
+Measured on real photos (MODELS.md): regularise the classifier, give each embedding
 equal weight before concatenating (``labelscope.embed.combine``), use 20 neighbours, not 5.
 """
 from __future__ import annotations

@@ -88,4 +88,5 @@ def run(inputs: IssueInputs) -> pd.DataFrame:
     return quality_rows(inputs.features, inputs.manifest.df.set_index("image_id"))
 
 
-CHECK = Check(NAME, "Unreadable, tiny, blank or very dark", run, needs=("features",))
+CHECK = Check(NAME, "Unreadable, tiny, blank or very dark", run, needs=("features",), order=0,
+              label="Image quality")

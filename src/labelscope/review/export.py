@@ -248,3 +248,29 @@ def _remove_stale_temps(out: Path, *, older_than_s: float = 3600.0) -> None:
                 p.unlink()
         except OSError:
             pass
+
+
+@dataclass
+class LastExport:
+    """The export found in a folder: its ``summary.json``, whether decisions were recorded after
+    it (``stale``), and the files a user downloads (``labels.csv``, ``train.csv``, ``summary.json``)."""
+
+    summary: dict[str, Any]
+    stale: bool
+    files: dict[str, Path]
+
+
+DOWNLOADS = ("labels.csv", "train.csv", "summary.json")
+
+
+def last_export(out_dir: str | os.PathLike[str], version: int) -> LastExport | None:
+    """The export in ``out_dir`` compared with the store's ``version`` (newest event id); None
+    when there is none (or its summary.json cannot be read)."""
+    out = Path(out_dir)
+    try:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    last = int(summary.get("events", {}).get("last_id", 0) or 0)
+    files = {name: out / name for name in DOWNLOADS if (out / name).is_file()}
+    return LastExport(summary, last < int(version), files)

@@ -1,4 +1,4 @@
-"""Charts of the Colours, Faces and Quality pages, built once per input and cached as dicts.
+"""Charts of the Overview, Colours, Faces and Quality pages, built once per input and cached as dicts.
 
 Plotly express takes a second to build a faceted figure, and a figure holding 20,000 points
 takes another to validate and serialise on every rerun, so each chart here is cached as a
@@ -75,6 +75,29 @@ def distance_figure(dist: pd.DataFrame) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def balance_figure(balance: pd.DataFrame) -> dict:
+    """Images per value of one attribute (``class_balance``), as bars."""
+    fig = px.bar(balance, x="value", y="images", text="images", hover_data={"share": ":.1%"})
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=None)
+    return fig.to_dict()
+
+
+def image_size_figure(readable: pd.DataFrame) -> dict:
+    """Width against height of every readable image (WebGL scatter)."""
+    fig = px.scatter(readable, x="width", y="height", opacity=0.5, title="Image size (px)",
+                     render_mode="webgl", hover_data=["image_id"])
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
+    return fig.to_dict()
+
+
+def file_size_figure(readable: pd.DataFrame) -> dict:
+    """Histogram of file sizes in KiB (``readable_split``'s ``kb`` column)."""
+    fig = px.histogram(readable, x="kb", nbins=40, title="File size (KiB)")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10))
+    return fig.to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def counts_figure(counts: pd.DataFrame) -> dict:
     fig = px.bar(counts, x="flag", y="images", text="images", hover_data={"share": ":.1%"})
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=None)
@@ -126,5 +149,5 @@ def size_figure(settings: Settings, *, by: str) -> dict:
     return _size_figure(cache.faces_key(settings, by), settings, by)
 
 
-__all__ = ["CHANNEL_COLOURS", "centre_figure", "counts_figure", "distance_figure", "histogram_figure",
+__all__ = ["CHANNEL_COLOURS", "balance_figure", "centre_figure", "file_size_figure", "image_size_figure", "counts_figure", "distance_figure", "histogram_figure",
            "sample_per_group", "size_figure"]

@@ -31,8 +31,6 @@ CURRENT = "queue.current"     # rank of the card to show
 PINNED = "queue.pinned"       # the reviewer navigated to it (Skip / Back / Undo): show it even when reviewed
 LAST = "queue.last"           # the latest decision, named by its card
 DEEPER_SHOWN = 2000           # unflagged label rows offered after the flagged ones
-ISSUE_LABELS = {"label": "Label", "person": "Person", "duplicate": "Duplicate", "outlier": "Outlier",
-                "quality": "Image quality"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -181,9 +179,11 @@ def queue_panel(settings: Settings, *, key: str = "queue") -> None:
     flagged_mask = table["flagged"].astype(bool) if "flagged" in table.columns else pd.Series(True, index=table.index)
     table = pd.concat([table[flagged_mask], table[~flagged_mask].head(DEEPER_SHOWN)], ignore_index=True)
     manifest = cache.current_labels(settings)
-    kinds = [k for k in ISSUE_LABELS if k in set(table["issue"])]
+    from ..issues import CHECKS
+
+    kinds = [k for k in CHECKS if k in set(table["issue"])]
     chosen = st.pills("Issues", kinds, selection_mode="multi", default=kinds, key=f"{key}.issues",
-                      format_func=lambda k: ISSUE_LABELS[k], on_change=_reset_position)
+                      format_func=lambda k: CHECKS[k].short, on_change=_reset_position)
     view = table[table["issue"].isin(chosen or kinds)].reset_index(drop=True)
     flagged = view["flagged"].astype(bool).to_numpy() if "flagged" in view.columns else [True] * len(view)
     done = decisions.reviewed(view, manifest)
