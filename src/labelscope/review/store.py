@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -26,31 +25,13 @@ import pandas as pd
 from ..dataset import Manifest
 from ..workspace import Workspace
 from . import db, pg
+from .batch import EVENT_COLUMNS, Change, describe_undo, last_batch, loose, seen_values, write_batch
 from .errors import ReviewError, StaleLabelError
 from .fold import LatestEvents
-from .fields import STATE_FIELDS, action_for, base_value, check_note, check_reviewer, normalize
+from .fields import STATE_FIELDS, base_value, check_note, check_reviewer, normalize
 from .labels import apply_events, label_changes
 
-EVENT_COLUMNS = ["id", "at", "reviewer", "image_id", "field", "old", "new", "action", "note", "batch", "reverts",
-                 "session"]
-_INSERT = ("INSERT INTO events (at, reviewer, image_id, field, old, new, action, note, batch, reverts, session) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_NOT_UNDONE = ("reverts IS NULL AND batch NOT IN (SELECT reverts FROM events WHERE reverts IS NOT NULL) "
-               "ORDER BY id DESC LIMIT 1")
-_LAST_UNDONE_BATCH = "SELECT batch FROM events WHERE reviewer = ? AND " + _NOT_UNDONE
-_LAST_UNDONE_BATCH_OF_SESSION = "SELECT batch FROM events WHERE reviewer = ? AND session = ? AND " + _NOT_UNDONE
-_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class Change:
-    """One (image, field) -> new value; ``seen`` is the value the reviewer saw (None: unchecked)."""
-
-    image_id: str
-    field: str
-    new: str
-    seen: str | None = None
-    note: str = ""
+__all__ = ["EVENT_COLUMNS", "Change", "ReviewStore", "StaleLabelError", "describe_undo", "open_review_store"]
 
 
 def open_review_store(workspace: Any, *, db_url: str | None = None,
@@ -164,7 +145,7 @@ class ReviewStore:
         if field in STATE_FIELDS:
             raise ReviewError(f"{field} is a state, not a label: use flag/exclude/confirm")
         value = normalize(m, field, new)
-        seen = _seen_values(ids, field, expected_old, m)
+        seen = seen_values(ids, field, expected_old, m)
         return self._commit([Change(i, field, value, seen.get(i)) for i in ids], reviewer, note, m, session=session)
 
     def apply_changes(self, changes: Iterable[Change], *, reviewer: str, manifest: Manifest,
@@ -178,7 +159,7 @@ class ReviewStore:
             if (i, c.field) in seen_pairs:
                 raise ReviewError(f"{c.field} of {i} is changed twice in one action")
             seen_pairs.add((i, c.field))
-            seen = None if c.seen is None else _loose(manifest, c.field, c.seen)
+            seen = None if c.seen is None else loose(manifest, c.field, c.seen)
             out.append(Change(i, c.field, normalize(manifest, c.field, c.new), seen, check_note(c.note)))
         return self._commit(out, reviewer, note, manifest, session=session)
 
@@ -209,7 +190,7 @@ class ReviewStore:
         if seen is None:
             index = self._row_index(manifest)
             seen = {i: str(manifest.df["mask"].iat[index[i]]) for i in ids}
-        vals = {i: _loose(manifest, "mask", seen[i]) for i in ids if i in seen}
+        vals = {i: loose(manifest, "mask", seen[i]) for i in ids if i in seen}
         inc = [i for i in ids if vals.get(i) == "incorrect"]
         nw = [i for i in ids if vals.get(i) == "not_wear"]
         if len(inc) != 1 or len(nw) != 1:
@@ -232,14 +213,11 @@ class ReviewStore:
         undone: dict[str, str] = {}
 
         def plan(con) -> list[Change]:
-            row = (con.execute(_LAST_UNDONE_BATCH_OF_SESSION, (reviewer, session)).fetchone() if session
-                   else con.execute(_LAST_UNDONE_BATCH, (reviewer,)).fetchone())
-            if row is None:
+            found = last_batch(con, reviewer, session)
+            if found is None:
                 return []
-            undone["batch"] = row[0]
-            evs = con.execute("SELECT image_id, field, old, new FROM events WHERE batch = ? ORDER BY id",
-                              (row[0],)).fetchall()
-            return [Change(i, f, old, new) for i, f, old, new in evs]
+            undone["batch"], changes = found
+            return changes
 
         return self._commit([], reviewer, "", None, plan=plan, action="undo", reverts=undone, session=session)
 
@@ -349,23 +327,6 @@ class ReviewStore:
             raise ReviewError(f"no manifest to read the current {field} of {image_id}")
         return base_value(manifest, self._row_index(manifest)[image_id], field)
 
-    def _current(self, con, changes: list[Change]) -> dict[tuple[str, str], tuple[str, str, str]]:
-        """Latest stored (value, reviewer, at) of each changed (image, field) that has events."""
-        by_field: dict[str, list[str]] = {}
-        for c in changes:
-            by_field.setdefault(c.field, []).append(c.image_id)
-        out: dict[tuple[str, str], tuple[str, str, str]] = {}
-        for field, ids in by_field.items():
-            for k in range(0, len(ids), _CHUNK):
-                part = ids[k:k + _CHUNK]
-                marks = ", ".join("?" * len(part))
-                sql = ("SELECT e.image_id, e.new, e.reviewer, e.at FROM events e JOIN "
-                       f"(SELECT MAX(id) AS id FROM events WHERE field = ? AND image_id IN ({marks}) "
-                       "GROUP BY image_id) last ON e.id = last.id")
-                for image_id, new, who, at in con.execute(sql, [field, *part]):
-                    out[(image_id, field)] = (new, who, at)
-        return out
-
     def _commit(self, changes: list[Change], reviewer: str, note: str, manifest: Manifest | None, *,
                 plan: Callable[[Any], list[Change]] | None = None, action: str | None = None,
                 reverts: dict[str, str] | None = None, session: str | None = None) -> list[dict]:
@@ -380,62 +341,6 @@ class ReviewStore:
                 changes = plan(con)
             if not changes:
                 return []
-            undo_of = (reverts or {}).get("batch")
-            current = self._current(con, changes)
-            rows, conflicts = [], []
-            for c in changes:
-                cur = current.get((c.image_id, c.field))
-                old = cur[0] if cur else self._base(manifest, c.image_id, c.field)
-                if c.seen is not None and c.seen != old:
-                    who = f"{cur[1]} at {cur[2][:19].replace('T', ' ')} UTC" if cur else ""
-                    conflicts.append((c.image_id, c.field, c.seen, old, who))
-                rows.append((at, reviewer, c.image_id, c.field, old, c.new, action or action_for(c.field, c.new),
-                             c.note or note or (f"undo of batch {undo_of}" if undo_of else ""), batch, undo_of,
-                             session or None))
-            if conflicts:
-                raise StaleLabelError(_stale_message(conflicts, len(changes), undo=bool(undo_of)), conflicts)
-            con.executemany(_INSERT, rows)
-            ids = [r[0] for r in con.execute("SELECT id FROM events WHERE batch = ? ORDER BY id", (batch,))]
-        return [dict(zip(EVENT_COLUMNS, (i, *row))) for i, row in zip(ids, rows)]
-
-
-def describe_undo(events: list[dict]) -> str:
-    """What an undo's events reverted, in words: "gender female -> male on 7 image(s) (000123)"."""
-    if not events:
-        return "nothing to undo"
-    parts: dict[tuple[str, str, str], set[str]] = {}
-    for e in events:  # an undo event's old is the undone value, its new the restored one
-        parts.setdefault((str(e["field"]), str(e["old"]), str(e["new"])), set()).add(str(e["image_id"]))
-    said = []
-    for (field, undone, restored), ids in list(parts.items())[:4]:
-        what = next(iter(ids)) if len(ids) == 1 else f"{len(ids)} images"
-        said.append(f"{field} back from {undone!r} to {restored!r} on {what}")
-    more = f" and {len(parts) - 4} more" if len(parts) > 4 else ""
-    return "undid " + "; ".join(said) + more
-
-
-def _loose(manifest: Manifest, field: str, value: Any) -> str:
-    """A seen value in stored form, without refusing values the dataset itself may hold."""
-    try:
-        return normalize(manifest, field, value)
-    except ReviewError:
-        return "" if value is None else str(value).strip()
-
-
-def _seen_values(ids: list[str], field: str, expected_old: Any, manifest: Manifest) -> dict[str, str]:
-    if expected_old is None:
-        return {}
-    if isinstance(expected_old, dict):
-        return {i: _loose(manifest, field, expected_old[i]) for i in ids if i in expected_old}
-    value = _loose(manifest, field, expected_old)
-    return {i: value for i in ids}
-
-
-def _stale_message(conflicts: list[tuple[str, str, str, str, str]], total: int, *, undo: bool) -> str:
-    head = ("cannot undo: " if undo else "") + (
-        f"{len(conflicts)} of {total} image(s) changed since you looked; nothing was written. ")
-    lines = [f"{image_id}: {field} was changed to {cur!r} by {who} (you saw {seen!r})" if who else
-             f"{image_id}: {field} is {cur!r} in the dataset (you saw {seen!r})"
-             for image_id, field, seen, cur, who in conflicts[:5]]
-    more = f"; and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
-    return head + "; ".join(lines) + more + ". Reload and try again."
+            return write_batch(con, changes, at=at, reviewer=reviewer, note=note, batch=batch,
+                               base=lambda image_id, field: self._base(manifest, image_id, field),
+                               action=action, undo_of=(reverts or {}).get("batch"), session=session)
