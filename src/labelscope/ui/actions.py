@@ -27,7 +27,7 @@ def show_message(key: str) -> None:
     if not msg:
         return
     kind, text = msg
-    from .gallery import plain
+    from .text import plain
 
     (st.success if kind == "success" else st.error)(plain(text))  # names, notes, values: plain text
 

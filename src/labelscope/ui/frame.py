@@ -30,6 +30,8 @@ STATE_DEFAULTS: dict[str, Any] = {
     "queue.position": 0,
     "feeding.report": None,
 }
+QUEUE_CURRENT = "queue.current"   # rank of the Queue card to show (None: the first unreviewed one)
+QUEUE_PINNED = "queue.pinned"     # the reviewer navigated to it (Skip / Back / Undo): show it even when reviewed
 
 
 # The sidebar navigation, in the order a reviewer works: look, find, fix, export, train.
@@ -179,7 +181,7 @@ def frame(title: str, *, icon: str = ":material/label:", wide: bool = True) -> S
 
     problem = cache.store_problem(s)
     if problem:  # every page says it, the same way; nothing is drawn on labels that cannot be read
-        from .gallery import plain
+        from .text import plain
 
         st.error(f"Review decisions cannot be read: {plain(problem)}")
         st.stop()

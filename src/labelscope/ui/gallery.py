@@ -10,7 +10,6 @@ to run one. Call ``gallery`` inside an ``st.fragment`` so a click reruns only th
 from __future__ import annotations
 
 import math
-import re
 from pathlib import PurePosixPath
 from typing import Callable
 
@@ -19,26 +18,8 @@ import streamlit as st
 
 from ..config import Settings
 from . import cache
+from .text import md_escape, plain  # noqa: F401  (plain re-exported: pages import both from here)
 from .viewer import view_button, viewer
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
-
-
-def md_escape(text: object) -> str:
-    """Text shown literally by Streamlit's markdown (labels such as ``wear_female_<30``)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
-
-
-_PLAIN_SPECIAL = re.compile(r"([\\`*_\[\]<>!~$:|])")
-
-
-def plain(text: object) -> str:
-    """A message shown literally by ``st.success``/``st.error``/``st.caption``: no link, image, HTML,
-    colour directive, emphasis or autolink can come out of a user's string (a note, a label, a
-    path). Lighter than ``md_escape``: parentheses, dots and dashes inside a sentence stay as
-    they are, so messages read (and compare) naturally."""
-    s = _PLAIN_SPECIAL.sub(r"\\\1", str(text)).replace("www.", "www\\.")
-    return "\\" + s if s[:1] in ("-", "+", "#", "=") or re.match(r"\d+[.)] ", s) else s
 
 
 def default_caption(row: pd.Series) -> str:

@@ -133,9 +133,9 @@ def queue_watch(settings: Settings) -> None:
         token = _suspects_token(settings)
         if token != st.session_state[token_key]:
             st.session_state[token_key] = token
-            from .queue import CURRENT, PINNED
+            from .frame import QUEUE_CURRENT, QUEUE_PINNED
 
-            st.session_state[CURRENT], st.session_state[PINNED] = None, False  # its first unreviewed card
+            st.session_state[QUEUE_CURRENT], st.session_state[QUEUE_PINNED] = None, False  # its first unreviewed card
             st.session_state["jobs.suspects.landed"] = True
             st.rerun()
         if reviewer():

@@ -22,13 +22,14 @@ from ..queue.cards import face_crop, item_photos, item_title
 from ..workspace import Workspace
 from . import cache
 from .actions import run_action, show_message, value_input
-from .frame import reviewer
+from .frame import QUEUE_CURRENT, QUEUE_PINNED, reviewer
 from .gallery import md_escape, thumbnail
+from .jobs import find_suspects
 from .viewer import boxes, view_button, viewer
 
 POSITION = "queue.position"   # index of the card shown, in the filtered list
-CURRENT = "queue.current"     # rank of the card to show
-PINNED = "queue.pinned"       # the reviewer navigated to it (Skip / Back / Undo): show it even when reviewed
+CURRENT = QUEUE_CURRENT       # rank of the card to show
+PINNED = QUEUE_PINNED         # the reviewer navigated to it (Skip / Back / Undo): show it even when reviewed
 LAST = "queue.last"           # the latest decision, named by its card
 DEEPER_SHOWN = 2000           # unflagged label rows offered after the flagged ones
 
@@ -58,8 +59,6 @@ def _crop(path: str, box: tuple[float, ...]) -> bytes | None:
 
 def find_suspects_button(settings: Settings, *, key: str = "queue") -> None:
     """The suspects job's progress block and its start button (see ``ui.jobs.find_suspects``)."""
-    from .jobs import find_suspects
-
     find_suspects(settings, key=key)
 
 

@@ -79,7 +79,7 @@ def _step(delta: int) -> None:
 def _dialog(settings: Settings) -> None:
     import plotly.graph_objects as go
 
-    from .gallery import md_escape
+    from .text import md_escape
 
     ids = list(st.session_state.get(IDS, []))
     k = min(max(int(st.session_state.get(INDEX, 0)), 0), len(ids) - 1)
